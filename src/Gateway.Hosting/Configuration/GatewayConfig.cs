@@ -1,0 +1,90 @@
+using System.Collections.Immutable;
+using System.Net;
+
+namespace Gateway.Hosting.Configuration;
+
+/// <summary>The validated, immutable content of <c>gateway.yml</c>.</summary>
+public sealed record GatewayConfig(
+    ImmutableDictionary<string, UpstreamConfig> Upstreams,
+    ImmutableArray<RouteDefinition> Routes,
+    SessionConfig Session,
+    RateLimitConfig RateLimit,
+    ImmutableArray<IPNetwork> TrustedProxies);
+
+/// <summary>A named group of destinations that routes forward to.</summary>
+public sealed record UpstreamConfig(
+    string Name,
+    ImmutableArray<Uri> Destinations,
+    TimeSpan Timeout,
+    ActiveHealthCheckConfig? HealthCheck);
+
+/// <summary>Active health probing of an upstream's destinations.</summary>
+public sealed record ActiveHealthCheckConfig(string Path, TimeSpan Interval, TimeSpan Timeout);
+
+/// <summary>One route: a path template (YARP syntax) forwarded to an upstream.</summary>
+public sealed record RouteDefinition(
+    string Id,
+    string Path,
+    ImmutableArray<string> Methods,
+    string Upstream,
+    AuthMode Auth,
+    RouteRateLimit RateLimit);
+
+/// <summary>Whether a route needs a session.</summary>
+public enum AuthMode
+{
+    None,
+    Optional,
+    Required,
+}
+
+/// <summary>What a route says about rate limiting.</summary>
+public enum RouteRateLimitKind
+{
+    /// <summary>No <c>ratelimit</c> key: the session tier's policy, else <c>ratelimit.default</c>.</summary>
+    Inherit,
+
+    /// <summary><c>ratelimit: off</c>.</summary>
+    Off,
+
+    /// <summary>The route's own policy, counted per route.</summary>
+    Own,
+}
+
+/// <summary>A route's rate-limit setting; <see cref="Policy"/> is set only for <see cref="RouteRateLimitKind.Own"/>.</summary>
+public sealed record RouteRateLimit(RouteRateLimitKind Kind, RateLimitPolicy? Policy)
+{
+    public static RouteRateLimit Inherit { get; } = new(RouteRateLimitKind.Inherit, null);
+
+    public static RouteRateLimit Off { get; } = new(RouteRateLimitKind.Off, null);
+}
+
+/// <summary>Token bucket: <paramref name="Requests"/> per <paramref name="Period"/> sustained, <paramref name="Burst"/> the bucket size.</summary>
+public sealed record RateLimitPolicy(long Requests, TimeSpan Period, long Burst);
+
+/// <summary>How the edge asks the rate-limit grains.</summary>
+public enum RateLimitMode
+{
+    Exact,
+    Fast,
+}
+
+/// <summary>What the edge does when no limiter answers in time.</summary>
+public enum BackendFailureMode
+{
+    Open,
+    Closed,
+}
+
+/// <summary>The <c>ratelimit</c> section.</summary>
+public sealed record RateLimitConfig(
+    RateLimitPolicy Default,
+    ImmutableDictionary<string, RateLimitPolicy> Tiers,
+    RateLimitMode Mode,
+    BackendFailureMode OnBackendFailure);
+
+/// <summary>The <c>session</c> section.</summary>
+public sealed record SessionConfig(TimeSpan Ttl, string Cookie, bool SecureCookie, LoginConfig? Login);
+
+/// <summary>Where <c>POST /auth/login</c> is checked.</summary>
+public sealed record LoginConfig(string Upstream, string Path);

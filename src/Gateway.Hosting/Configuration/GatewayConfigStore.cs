@@ -1,0 +1,184 @@
+using System.Security.Cryptography;
+using Gateway.Hosting.Observability;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+
+namespace Gateway.Hosting.Configuration;
+
+/// <summary>
+/// Holds the last good <see cref="GatewayConfig"/> and reloads it when <c>gateway.yml</c> changes.
+/// A file watcher reacts at once; a slow poll of the content hash catches what watchers miss
+/// (a Kubernetes ConfigMap update swaps a symlink). An invalid change is logged, counted and ignored.
+/// </summary>
+public sealed partial class GatewayConfigStore : IHostedService, IDisposable
+{
+    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(200);
+
+    private readonly string _path;
+    private readonly TimeSpan? _sessionTtlOverride;
+    private readonly TimeProvider _time;
+    private readonly ILogger<GatewayConfigStore> _logger;
+    private readonly GatewayMetrics _metrics;
+    private readonly TimeSpan _pollInterval;
+    private readonly Lock _reloadLock = new();
+    private CancellationTokenSource _changeSource = new();
+    private byte[] _hash;
+    private FileSystemWatcher? _watcher;
+    private ITimer? _debounceTimer;
+    private ITimer? _pollTimer;
+
+    private GatewayConfigStore(string path, TimeSpan? sessionTtlOverride, GatewayConfig initial, byte[] hash, TimeProvider time, ILogger<GatewayConfigStore> logger, GatewayMetrics metrics, TimeSpan pollInterval)
+    {
+        _path = path;
+        _sessionTtlOverride = sessionTtlOverride;
+        Current = initial;
+        _hash = hash;
+        _time = time;
+        _logger = logger;
+        _metrics = metrics;
+        _pollInterval = pollInterval;
+    }
+
+    /// <summary>The configuration in force; replaced whole on a valid reload.</summary>
+    public GatewayConfig Current { get; private set; }
+
+    /// <summary>Where the file was read from (absolute).</summary>
+    public string FilePath => _path;
+
+    /// <summary>Loads the file; an unreadable or invalid file throws with every error listed.</summary>
+    public static GatewayConfigStore Load(HostSettings settings, TimeProvider time, ILoggerFactory loggerFactory, GatewayMetrics metrics, TimeSpan? pollInterval = null)
+    {
+        var path = Path.GetFullPath(settings.ConfigPath);
+        var (result, hash) = Read(path, settings.SessionTtl);
+        if (!result.IsValid)
+        {
+            throw new GatewayConfigurationException(path, result.Errors);
+        }
+
+        return new GatewayConfigStore(path, settings.SessionTtl, result.Config!, hash, time, loggerFactory.CreateLogger<GatewayConfigStore>(), metrics, pollInterval ?? TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>A token that fires on the next applied change.</summary>
+    public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changeSource).Token);
+
+    /// <summary>Reads the file now and applies it if it changed and is valid. Returns whether a new config was applied.</summary>
+    public bool Reload()
+    {
+        lock (_reloadLock)
+        {
+            GatewayConfigParseResult result;
+            byte[] hash;
+            try
+            {
+                (result, hash) = Read(_path, _sessionTtlOverride);
+            }
+            catch (IOException ex)
+            {
+                // Mid-write or briefly missing during an atomic swap: keep the last good config, try again on the next event or poll.
+                LogReadFailed(_logger, _path, ex.Message);
+                return false;
+            }
+
+            if (hash.AsSpan().SequenceEqual(_hash))
+            {
+                return false;
+            }
+
+            _hash = hash;
+            if (!result.IsValid)
+            {
+                _metrics.ConfigReloaded(success: false);
+                LogReloadRejected(_logger, _path, result.Errors.Count);
+                foreach (var error in result.Errors)
+                {
+                    LogConfigError(_logger, error.ToString());
+                }
+
+                return false;
+            }
+
+            Current = result.Config!;
+            _metrics.ConfigReloaded(success: true);
+            LogReloaded(_logger, _path, Current.Routes.Length, Current.Upstreams.Count);
+            var previous = Interlocked.Exchange(ref _changeSource, new CancellationTokenSource());
+            previous.Cancel();
+            previous.Dispose();
+            return true;
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(_path)!;
+        _debounceTimer = _time.CreateTimer(_ => Reload(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        try
+        {
+            _watcher = new FileSystemWatcher(directory)
+            {
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.FileName | NotifyFilters.Size | NotifyFilters.CreationTime | NotifyFilters.DirectoryName,
+                IncludeSubdirectories = false,
+            };
+            _watcher.Changed += OnFileEvent;
+            _watcher.Created += OnFileEvent;
+            _watcher.Renamed += OnFileEvent;
+            _watcher.Deleted += OnFileEvent;
+            _watcher.EnableRaisingEvents = true;
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
+        {
+            LogWatcherUnavailable(_logger, directory, ex.Message);
+        }
+
+        _pollTimer = _time.CreateTimer(_ => Reload(), null, _pollInterval, _pollInterval);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _debounceTimer?.Dispose();
+        _pollTimer?.Dispose();
+    }
+
+    private void OnFileEvent(object sender, FileSystemEventArgs e) =>
+        _debounceTimer?.Change(Debounce, Timeout.InfiniteTimeSpan);
+
+    private static (GatewayConfigParseResult Result, byte[] Hash) Read(string path, TimeSpan? sessionTtlOverride)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            var error = new ConfigError(EnvironmentVariables.ConfigPath, $"cannot read '{path}': {ex.Message}");
+            return (new GatewayConfigParseResult(null, [error]), SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ex.Message)));
+        }
+
+        var hash = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text));
+        return (GatewayConfigParser.Parse(text, sessionTtlOverride), hash);
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Configuration reloaded from {Path}: {RouteCount} routes, {UpstreamCount} upstreams")]
+    private static partial void LogReloaded(ILogger logger, string path, int routeCount, int upstreamCount);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Configuration change in {Path} rejected with {ErrorCount} errors; the last good configuration keeps serving")]
+    private static partial void LogReloadRejected(ILogger logger, string path, int errorCount);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Configuration error: {ConfigError}")]
+    private static partial void LogConfigError(ILogger logger, string configError);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Could not read {Path}: {Reason}; keeping the last good configuration")]
+    private static partial void LogReadFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Cannot watch {Directory} ({Reason}); changes are picked up by polling only")]
+    private static partial void LogWatcherUnavailable(ILogger logger, string directory, string reason);
+}

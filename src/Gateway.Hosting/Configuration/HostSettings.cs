@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using StackExchange.Redis;
+
+namespace Gateway.Hosting.Configuration;
+
+/// <summary>
+/// The process-level settings shared by the edge and the silo, read from the contract's environment variables.
+/// </summary>
+public sealed record HostSettings(
+    string ConfigPath,
+    ConfigurationOptions? Redis,
+    string ClusterId,
+    string ServiceId,
+    int SiloPort,
+    int GatewayPort,
+    IPAddress AdvertisedIp,
+    TimeSpan? SessionTtl)
+{
+    public const string DefaultConfigPath = "config/gateway.yml";
+    public const string DefaultClusterId = "api-gateway";
+
+    /// <summary>No <c>REDIS_CONNECTION</c>: one process, localhost clustering, in-memory grain state.</summary>
+    public bool IsEmbedded => Redis is null;
+
+    /// <summary>Reads and validates the settings; throws with every error, each named by its variable.</summary>
+    public static HostSettings Read(IConfiguration configuration)
+    {
+        var errors = new List<ConfigError>();
+        var redis = ReadRedis(configuration, errors);
+        var siloPort = ReadPort(configuration, EnvironmentVariables.SiloPort, 11111, errors);
+        var gatewayPort = ReadPort(configuration, EnvironmentVariables.GatewayPort, 30000, errors);
+        var advertised = IPAddress.Loopback;
+        if (configuration[EnvironmentVariables.AdvertisedIp] is { Length: > 0 } ipText && !IPAddress.TryParse(ipText, out advertised!))
+        {
+            errors.Add(new ConfigError(EnvironmentVariables.AdvertisedIp, $"'{ipText}' is not an IP address"));
+            advertised = IPAddress.Loopback;
+        }
+
+        TimeSpan? ttl = null;
+        if (configuration[EnvironmentVariables.SessionTtl] is { Length: > 0 } ttlText)
+        {
+            if (DurationParser.TryParse(ttlText, out var parsed) && parsed > TimeSpan.Zero)
+            {
+                ttl = parsed;
+            }
+            else
+            {
+                errors.Add(new ConfigError(EnvironmentVariables.SessionTtl, $"'{ttlText}' is not {DurationParser.Expected}, greater than zero"));
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new GatewayConfigurationException("environment", errors);
+        }
+
+        return new HostSettings(
+            configuration[EnvironmentVariables.ConfigPath] is { Length: > 0 } path ? path : DefaultConfigPath,
+            redis,
+            NonEmpty(configuration[EnvironmentVariables.ClusterId]) ?? DefaultClusterId,
+            NonEmpty(configuration[EnvironmentVariables.ServiceId]) ?? DefaultClusterId,
+            siloPort,
+            gatewayPort,
+            advertised,
+            ttl);
+    }
+
+    private static ConfigurationOptions? ReadRedis(IConfiguration configuration, List<ConfigError> errors)
+    {
+        var connection = NonEmpty(configuration[EnvironmentVariables.RedisConnection]);
+        if (connection is null)
+        {
+            return null;
+        }
+
+        ConfigurationOptions options;
+        try
+        {
+            options = ConfigurationOptions.Parse(connection);
+        }
+        catch (ArgumentException ex)
+        {
+            // The message of StackExchange.Redis may echo the string; name the variable, never the value.
+            errors.Add(new ConfigError(EnvironmentVariables.RedisConnection, $"is not a StackExchange.Redis connection string ({ex.GetType().Name})"));
+            return null;
+        }
+
+        if (options.EndPoints.Count == 0)
+        {
+            errors.Add(new ConfigError(EnvironmentVariables.RedisConnection, "names no endpoint; expected host:port such as 127.0.0.1:6379"));
+            return null;
+        }
+
+        if (NonEmpty(configuration[EnvironmentVariables.RedisPassword]) is { } password)
+        {
+            options.Password = password;
+        }
+
+        // Start and keep retrying while Redis is down rather than failing the process.
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = Math.Min(options.ConnectTimeout, 5000);
+        return options;
+    }
+
+    private static int ReadPort(IConfiguration configuration, string name, int fallback, List<ConfigError> errors)
+    {
+        var text = configuration[name];
+        if (string.IsNullOrEmpty(text))
+        {
+            return fallback;
+        }
+
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and <= 65535)
+        {
+            return port;
+        }
+
+        errors.Add(new ConfigError(name, $"'{text}' is not a port number (1-65535)"));
+        return fallback;
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}
+
+/// <summary>The names of the contract's environment variables.</summary>
+public static class EnvironmentVariables
+{
+    public const string ConfigPath = "GATEWAY_CONFIG";
+    public const string RedisConnection = "REDIS_CONNECTION";
+    public const string RedisPassword = "REDIS_PASSWORD";
+    public const string ClusterId = "ORLEANS_CLUSTER_ID";
+    public const string ServiceId = "ORLEANS_SERVICE_ID";
+    public const string SiloPort = "ORLEANS_SILO_PORT";
+    public const string GatewayPort = "ORLEANS_GATEWAY_PORT";
+    public const string AdvertisedIp = "ORLEANS_ADVERTISED_IP";
+    public const string SessionSecret = "SESSION_SECRET";
+    public const string SessionSecretPrevious = "SESSION_SECRET_PREVIOUS";
+    public const string SessionTtl = "SESSION_TTL";
+    public const string AdminToken = "ADMIN_TOKEN";
+}

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Gateway.Hosting.Observability;
+
+/// <summary>
+/// The gateway's own instruments, named exactly as the contract's metric table (the Prometheus exporter keeps
+/// names that already end in <c>_total</c> or the unit suffix). Labels are bounded: route ids and upstream names, never raw paths.
+/// </summary>
+public sealed class GatewayMetrics : IDisposable
+{
+    public const string MeterName = "Gateway";
+
+    private static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+    private static readonly double[] RedisBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _requestDuration;
+    private readonly Counter<long> _authFailures;
+    private readonly Counter<long> _rateLimitExceeded;
+    private readonly Counter<long> _rateLimitBackendFailures;
+    private readonly Counter<long> _upstreamErrors;
+    private readonly UpDownCounter<long> _activeConnections;
+    private readonly Histogram<double> _redisDuration;
+    private readonly Histogram<double> _upstreamDuration;
+    private readonly Counter<long> _configReloads;
+
+    public GatewayMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(MeterName);
+        _requests = _meter.CreateCounter<long>("gateway_requests_total", description: "Requests answered by the edge, by route, method and status.");
+        _requestDuration = _meter.CreateHistogram("gateway_request_duration_seconds", unit: "s", description: "Time from the request's arrival to the end of its response.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _authFailures = _meter.CreateCounter<long>("gateway_auth_failures_total", description: "Requests refused or logins failed, by reason.");
+        _rateLimitExceeded = _meter.CreateCounter<long>("gateway_ratelimit_exceeded_total", description: "Requests rejected with 429, by route and policy.");
+        _rateLimitBackendFailures = _meter.CreateCounter<long>("gateway_ratelimit_backend_failures_total", description: "Rate-limit decisions the grains did not answer in time, by outcome (admitted or rejected).");
+        _upstreamErrors = _meter.CreateCounter<long>("gateway_upstream_errors_total", description: "Failed forwards, by upstream and kind (unreachable, timeout, no_destination, ...).");
+        _activeConnections = _meter.CreateUpDownCounter<long>("gateway_active_connections", description: "Open client connections to the edge.");
+        _redisDuration = _meter.CreateHistogram("gateway_redis_operation_duration_seconds", unit: "s", description: "Duration of the gateway's Redis operations, by operation.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RedisBuckets });
+        _upstreamDuration = _meter.CreateHistogram("gateway_upstream_duration_seconds", unit: "s", description: "Time to an upstream's response, by upstream.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _configReloads = _meter.CreateCounter<long>("gateway_config_reloads_total", description: "Reloads of gateway.yml, by result (success or failure).");
+    }
+
+    public void RequestCompleted(string route, string method, int status, double seconds)
+    {
+        var statusText = StatusText(status);
+        _requests.Add(1, new TagList { { "route", route }, { "method", method }, { "status", statusText } });
+        _requestDuration.Record(seconds, new TagList { { "route", route }, { "method", method } });
+    }
+
+    public void AuthFailed(string reason) => _authFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void RateLimitExceeded(string route, string policy) =>
+        _rateLimitExceeded.Add(1, new TagList { { "route", route }, { "policy", policy } });
+
+    public void RateLimitBackendFailed(bool admitted) =>
+        _rateLimitBackendFailures.Add(1, new KeyValuePair<string, object?>("outcome", admitted ? "admitted" : "rejected"));
+
+    public void UpstreamError(string upstream, string kind) =>
+        _upstreamErrors.Add(1, new TagList { { "upstream", upstream }, { "kind", kind } });
+
+    public void UpstreamResponded(string upstream, double seconds) =>
+        _upstreamDuration.Record(seconds, new KeyValuePair<string, object?>("upstream", upstream));
+
+    public void ConnectionOpened() => _activeConnections.Add(1);
+
+    public void ConnectionClosed() => _activeConnections.Add(-1);
+
+    public void RedisOperation(string operation, double seconds) =>
+        _redisDuration.Record(seconds, new KeyValuePair<string, object?>("operation", operation));
+
+    public void ConfigReloaded(bool success) =>
+        _configReloads.Add(1, new KeyValuePair<string, object?>("result", success ? "success" : "failure"));
+
+    public void Dispose() => _meter.Dispose();
+
+    private static string StatusText(int status) => status switch
+    {
+        200 => "200",
+        201 => "201",
+        204 => "204",
+        301 => "301",
+        302 => "302",
+        304 => "304",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        429 => "429",
+        500 => "500",
+        502 => "502",
+        503 => "503",
+        504 => "504",
+        _ => status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
