@@ -16,10 +16,10 @@ public sealed record UpstreamConfig(
     string Name,
     ImmutableArray<Uri> Destinations,
     TimeSpan Timeout,
-    ActiveHealthCheckConfig? HealthCheck);
+    UpstreamHealthCheck? HealthCheck);
 
 /// <summary>Active health probing of an upstream's destinations.</summary>
-public sealed record ActiveHealthCheckConfig(string Path, TimeSpan Interval, TimeSpan Timeout);
+public sealed record UpstreamHealthCheck(string Path, TimeSpan Interval, TimeSpan Timeout);
 
 /// <summary>One route: a path template (YARP syntax) forwarded to an upstream.</summary>
 public sealed record RouteDefinition(

@@ -108,7 +108,7 @@ public static partial class GatewayConfigParser
         return result.ToImmutable();
     }
 
-    private static ActiveHealthCheckConfig? ReadHealthCheck(YamlNodeReader reader, YamlNode? node, string key)
+    private static UpstreamHealthCheck? ReadHealthCheck(YamlNodeReader reader, YamlNode? node, string key)
     {
         var mapping = reader.Mapping(node, key, "path", "interval", "timeout");
         if (mapping is null)
@@ -125,7 +125,7 @@ public static partial class GatewayConfigParser
         var interval = reader.Duration(YamlNodeReader.Child(mapping, "interval"), $"{key}.interval") ?? DefaultHealthCheckInterval;
         var timeout = reader.Duration(YamlNodeReader.Child(mapping, "timeout"), $"{key}.timeout")
             ?? TimeSpan.FromTicks(Math.Min(interval.Ticks, TimeSpan.FromSeconds(5).Ticks));
-        return new ActiveHealthCheckConfig(path, interval, timeout);
+        return new UpstreamHealthCheck(path, interval, timeout);
     }
 
     private static ImmutableArray<RouteDefinition> ReadRoutes(YamlNodeReader reader, YamlNode? node, ImmutableDictionary<string, UpstreamConfig> upstreams)

@@ -49,6 +49,15 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
     /// <summary>Loads the file; an unreadable or invalid file throws with every error listed.</summary>
     public static GatewayConfigStore Load(HostSettings settings, TimeProvider time, ILoggerFactory loggerFactory, GatewayMetrics metrics, TimeSpan? pollInterval = null)
     {
+        var (config, hash, path) = ReadValid(settings);
+        return new GatewayConfigStore(path, settings.SessionTtl, config, hash, time, loggerFactory.CreateLogger<GatewayConfigStore>(), metrics, pollInterval ?? TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>Reads and validates the file named by <c>GATEWAY_CONFIG</c>; throws with every error found.</summary>
+    public static GatewayConfig LoadValid(HostSettings settings) => ReadValid(settings).Config;
+
+    private static (GatewayConfig Config, byte[] Hash, string Path) ReadValid(HostSettings settings)
+    {
         var path = Path.GetFullPath(settings.ConfigPath);
         var (result, hash) = Read(path, settings.SessionTtl);
         if (!result.IsValid)
@@ -56,7 +65,7 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
             throw new GatewayConfigurationException(path, result.Errors);
         }
 
-        return new GatewayConfigStore(path, settings.SessionTtl, result.Config!, hash, time, loggerFactory.CreateLogger<GatewayConfigStore>(), metrics, pollInterval ?? TimeSpan.FromSeconds(5));
+        return (result.Config!, hash, path);
     }
 
     /// <summary>A token that fires on the next applied change.</summary>
@@ -157,7 +166,7 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
         {
             text = File.ReadAllText(path);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException || (ex is IOException && !File.Exists(path)))
         {
             var error = new ConfigError(EnvironmentVariables.ConfigPath, $"cannot read '{path}': {ex.Message}");
             return (new GatewayConfigParseResult(null, [error]), SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(ex.Message)));

@@ -16,7 +16,8 @@ public sealed record HostSettings(
     int SiloPort,
     int GatewayPort,
     IPAddress AdvertisedIp,
-    TimeSpan? SessionTtl)
+    TimeSpan? SessionTtl,
+    TimeSpan DrainDelay)
 {
     public const string DefaultConfigPath = "config/gateway.yml";
     public const string DefaultClusterId = "api-gateway";
@@ -51,6 +52,19 @@ public sealed record HostSettings(
             }
         }
 
+        var drainDelay = redis is null ? TimeSpan.Zero : TimeSpan.FromSeconds(5);
+        if (configuration[EnvironmentVariables.DrainDelay] is { Length: > 0 } drainText)
+        {
+            if (DurationParser.TryParse(drainText, out var parsed))
+            {
+                drainDelay = parsed;
+            }
+            else
+            {
+                errors.Add(new ConfigError(EnvironmentVariables.DrainDelay, $"'{drainText}' is not {DurationParser.Expected}"));
+            }
+        }
+
         if (errors.Count > 0)
         {
             throw new GatewayConfigurationException("environment", errors);
@@ -64,7 +78,8 @@ public sealed record HostSettings(
             siloPort,
             gatewayPort,
             advertised,
-            ttl);
+            ttl,
+            drainDelay);
     }
 
     private static ConfigurationOptions? ReadRedis(IConfiguration configuration, List<ConfigError> errors)
@@ -139,4 +154,7 @@ public static class EnvironmentVariables
     public const string SessionSecretPrevious = "SESSION_SECRET_PREVIOUS";
     public const string SessionTtl = "SESSION_TTL";
     public const string AdminToken = "ADMIN_TOKEN";
+
+    /// <summary>How long a SIGTERM'd process keeps serving with readiness failed; default 5s clustered, 0 embedded.</summary>
+    public const string DrainDelay = "SHUTDOWN_DRAIN_DELAY";
 }

@@ -1,0 +1,111 @@
+using Gateway.Edge.Observability;
+using Gateway.Edge.Routing;
+using Gateway.Hosting;
+using Gateway.Hosting.Clustering;
+using Gateway.Hosting.Configuration;
+using Gateway.Hosting.Http;
+using Gateway.Hosting.Observability;
+using Microsoft.AspNetCore.Diagnostics;
+using Orleans.Dashboard;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Gateway.Edge;
+
+/// <summary>Composition of the edge: an Orleans client (or an in-process silo in embedded mode) in front of YARP.</summary>
+public static partial class EdgeExtensions
+{
+    public static WebApplicationBuilder AddGatewayEdge(this WebApplicationBuilder builder)
+    {
+        var settings = builder.AddGatewayDefaults("gateway-edge");
+        if (settings.IsEmbedded)
+        {
+            builder.UseOrleans(silo => silo.ConfigureGatewaySilo(settings, redis: null));
+        }
+        else
+        {
+            var redis = new RedisConnection(settings.Redis!);
+            builder.Services.AddGatewayRedis(redis);
+            builder.UseOrleansClient(client => client.ConfigureGatewayClient(settings, redis));
+        }
+
+        builder.Services.AddRequestTimeouts();
+        builder.Services.AddSingleton<GatewayProxyConfigProvider>();
+        builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
+        builder.Services.AddReverseProxy();
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.ConfigureEndpointDefaults(listen =>
+            {
+                var metrics = listen.ApplicationServices.GetRequiredService<GatewayMetrics>();
+                listen.Use(next => async connection =>
+                {
+                    metrics.ConnectionOpened();
+                    try
+                    {
+                        await next(connection);
+                    }
+                    finally
+                    {
+                        metrics.ConnectionClosed();
+                    }
+                });
+            });
+        });
+        return builder;
+    }
+
+    public static WebApplication MapGatewayEdge(this WebApplication app)
+    {
+        var settings = app.Services.GetRequiredService<HostSettings>();
+        app.UseGatewayCorrelation();
+        app.UseMiddleware<RequestTelemetryMiddleware>();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            ExceptionHandler = context => ProblemResponse.WriteAsync(context, StatusCodes.Status500InternalServerError, "The gateway failed to handle the request."),
+        });
+        app.UseStatusCodePages(context => ProblemResponse.WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode));
+        app.UseRouting();
+        app.UseRequestTimeouts();
+
+        app.MapGatewayDefaults();
+        if (settings.IsEmbedded)
+        {
+            // In embedded mode the edge is the silo: it serves the dashboard, open, for development.
+            app.MapOrleansDashboard("/dashboard").WithRouteLabel("dashboard");
+        }
+
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.Use((context, next) =>
+            {
+                // The upstream's own error answers pass through untouched.
+                if (context.Features.Get<IStatusCodePagesFeature>() is { } pages)
+                {
+                    pages.Enabled = false;
+                }
+
+                return next(context);
+            });
+            proxy.UseMiddleware<ForwarderErrorMiddleware>();
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+        });
+
+        app.MapFallback("{**path}", context => ProblemResponse.WriteAsync(context, StatusCodes.Status404NotFound, $"No route matches {context.Request.Method} {context.Request.Path}."))
+            .WithRouteLabel(RequestTelemetryMiddleware.UnmatchedRoute);
+
+        if (settings.IsEmbedded)
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Edge");
+            app.Lifetime.ApplicationStarted.Register(() => LogEmbeddedMode(logger, EnvironmentVariables.RedisConnection));
+        }
+
+        return app;
+    }
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Embedded mode: no {Variable}, so this edge hosts its own silo with in-memory state; for development only")]
+    private static partial void LogEmbeddedMode(ILogger logger, string variable);
+}

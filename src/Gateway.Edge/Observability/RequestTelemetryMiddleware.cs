@@ -1,0 +1,64 @@
+using Gateway.Hosting.Http;
+using Gateway.Hosting.Observability;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Edge.Observability;
+
+/// <summary>
+/// Counts and times every request (<c>gateway_requests_total</c>, <c>gateway_request_duration_seconds</c>) by route id,
+/// and writes one access line per request; 5xx answers are logged at Error.
+/// </summary>
+internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time, ILogger<RequestTelemetryMiddleware> logger)
+{
+    /// <summary>The <c>route</c> label of requests that matched no route.</summary>
+    public const string UnmatchedRoute = "unmatched";
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            var elapsed = time.GetElapsedTime(started);
+            var route = RouteLabel(context);
+            var status = context.Response.StatusCode;
+            var method = context.Request.Method;
+            metrics.RequestCompleted(route, method, status, elapsed.TotalSeconds);
+            var client = RequestContext.ClientAddress(context);
+            var userId = RequestContext.UserId(context);
+            var path = context.Request.Path.Value ?? "/";
+            var durationMs = Math.Round(elapsed.TotalMilliseconds, 3);
+            if (status >= 500)
+            {
+                LogAccessError(logger, method, path, route, status, durationMs, client, userId);
+            }
+            else
+            {
+                LogAccess(logger, method, path, route, status, durationMs, client, userId);
+            }
+        }
+    }
+
+    /// <summary>The YARP route id, else the name of one of the edge's own endpoints, else <c>unmatched</c>.</summary>
+    internal static string RouteLabel(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        if (endpoint is null)
+        {
+            return UnmatchedRoute;
+        }
+
+        return endpoint.Metadata.GetMetadata<RouteModel>()?.Config.RouteId
+            ?? endpoint.Metadata.GetMetadata<RouteLabel>()?.Label
+            ?? UnmatchedRoute;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Method} {Path} {Status} {DurationMs}ms route={Route} client={Client} user={UserId}")]
+    private static partial void LogAccess(ILogger logger, string method, string path, string route, int status, double durationMs, string client, string? userId);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "{Method} {Path} {Status} {DurationMs}ms route={Route} client={Client} user={UserId}")]
+    private static partial void LogAccessError(ILogger logger, string method, string path, string route, int status, double durationMs, string client, string? userId);
+}

@@ -1,0 +1,68 @@
+using Gateway.Hosting.Http;
+using Gateway.Hosting.Observability;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Edge.Routing;
+
+/// <summary>
+/// Runs inside YARP's proxy pipeline around the forwarder: times the upstream, and turns forwarding failures
+/// into the contract's problem+json answers (502 unreachable, 503 no healthy destination, 504 timeout),
+/// counting each in <c>gateway_upstream_errors_total{upstream,kind}</c>.
+/// </summary>
+internal sealed class ForwarderErrorMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        var upstream = proxy.Cluster.Config.ClusterId;
+        var started = time.GetTimestamp();
+        await next(context);
+
+        var error = context.GetForwarderErrorFeature();
+        if (error is null || error.Error == ForwarderError.None)
+        {
+            if (proxy.ProxiedDestination is not null)
+            {
+                metrics.UpstreamResponded(upstream, time.GetElapsedTime(started).TotalSeconds);
+            }
+
+            return;
+        }
+
+        var timedOut = context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken.IsCancellationRequested == true;
+        var (status, kind) = Classify(error.Error, timedOut);
+        if (kind is null)
+        {
+            return; // the client went away or sent a bad body: not the upstream's fault
+        }
+
+        metrics.UpstreamError(upstream, kind);
+        if (context.Response.HasStarted)
+        {
+            return; // YARP has already aborted the response; nothing more can be said
+        }
+
+        var detail = kind switch
+        {
+            "timeout" => $"Upstream '{upstream}' did not answer in time.",
+            "no_destination" => $"Upstream '{upstream}' has no healthy destination.",
+            _ => $"Upstream '{upstream}' could not be reached.",
+        };
+        context.Response.Headers.Clear();
+        await ProblemResponse.WriteAsync(context, status, detail);
+    }
+
+    /// <summary>Maps a forwarder error to the answer and the <c>kind</c> label; a null kind is no upstream error.</summary>
+    internal static (int Status, string? Kind) Classify(ForwarderError error, bool requestTimedOut) => error switch
+    {
+        ForwarderError.RequestTimedOut => (StatusCodes.Status504GatewayTimeout, "timeout"),
+        ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled when requestTimedOut => (StatusCodes.Status504GatewayTimeout, "timeout"),
+        ForwarderError.NoAvailableDestinations => (StatusCodes.Status503ServiceUnavailable, "no_destination"),
+        ForwarderError.Request or ForwarderError.RequestCreation => (StatusCodes.Status502BadGateway, "unreachable"),
+        ForwarderError.RequestBodyDestination or ForwarderError.ResponseHeaders => (StatusCodes.Status502BadGateway, "bad_response"),
+        ForwarderError.ResponseBodyDestination or ForwarderError.UpgradeRequestDestination or ForwarderError.UpgradeResponseDestination => (StatusCodes.Status502BadGateway, "bad_response"),
+        ForwarderError.UpgradeActivityTimeout => (StatusCodes.Status504GatewayTimeout, "timeout"),
+        _ => (StatusCodes.Status400BadRequest, null),
+    };
+}

@@ -1,0 +1,109 @@
+using Gateway.Grains;
+using Gateway.Hosting.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using StackExchange.Redis;
+
+namespace Gateway.Hosting.Clustering;
+
+/// <summary>Orleans silo and client settings shared by the silo process and the edge.</summary>
+public static class OrleansHostingExtensions
+{
+    /// <summary>How long an edge waits for any grain call before giving up (Orleans' default is 30 s).</summary>
+    public static readonly TimeSpan GrainCallTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Configures a silo: localhost clustering and in-memory state in embedded mode; Redis membership and Redis
+    /// session storage otherwise. Failure detection is tuned so that a killed silo is declared dead in about two seconds.
+    /// </summary>
+    public static ISiloBuilder ConfigureGatewaySilo(this ISiloBuilder silo, HostSettings settings, RedisConnection? redis)
+    {
+        silo.Configure<ClusterOptions>(options =>
+        {
+            options.ClusterId = settings.ClusterId;
+            options.ServiceId = settings.ServiceId;
+        });
+
+        if (settings.IsEmbedded || redis is null)
+        {
+            silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
+            silo.AddMemoryGrainStorage(StorageNames.Sessions);
+            silo.AddMemoryGrainStorage(StorageNames.RateLimits);
+        }
+        else
+        {
+            silo.ConfigureEndpoints(settings.AdvertisedIp, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
+            silo.UseRedisClustering(options =>
+            {
+                options.ConfigurationOptions = redis.Options;
+                options.CreateMultiplexer = _ => redis.GetSharedAsync();
+            });
+            silo.AddRedisGrainStorage(StorageNames.Sessions, options =>
+            {
+                options.ConfigurationOptions = redis.Options;
+                options.CreateMultiplexer = _ => redis.GetSharedAsync();
+                options.DeleteStateOnClear = true;
+            });
+            silo.AddRedisGrainStorage(StorageNames.RateLimits, options =>
+            {
+                options.ConfigurationOptions = redis.Options;
+                options.CreateMultiplexer = _ => redis.GetSharedAsync();
+                options.DeleteStateOnClear = true;
+            });
+        }
+
+        silo.Configure<ClusterMembershipOptions>(options =>
+        {
+            // A gateway cannot wait the defaults' tens of seconds for a dead silo: requests to its grains would hang.
+            options.ProbeTimeout = TimeSpan.FromMilliseconds(600);
+            options.NumMissedProbesLimit = 2;
+            options.NumVotesForDeathDeclaration = 2;
+            options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+            options.TableRefreshTimeout = TimeSpan.FromSeconds(10);
+            options.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(30);
+            options.LocalHealthDegradationMonitoringPeriod = TimeSpan.FromSeconds(5);
+            options.DefunctSiloExpiration = TimeSpan.FromHours(1);
+        });
+        silo.Configure<SiloMessagingOptions>(options =>
+        {
+            options.ResponseTimeout = TimeSpan.FromSeconds(10);
+            options.SystemResponseTimeout = TimeSpan.FromSeconds(10);
+        });
+        silo.Configure<GrainCollectionOptions>(options => options.CollectionQuantum = TimeSpan.FromSeconds(15));
+        silo.AddActivityPropagation();
+        silo.AddDashboard();
+        return silo;
+    }
+
+    /// <summary>Configures an external client (an edge in clustered mode) of the silos registered in Redis.</summary>
+    public static IClientBuilder ConfigureGatewayClient(this IClientBuilder client, HostSettings settings, RedisConnection redis)
+    {
+        client.Configure<ClusterOptions>(options =>
+        {
+            options.ClusterId = settings.ClusterId;
+            options.ServiceId = settings.ServiceId;
+        });
+        client.UseRedisClustering(options =>
+        {
+            options.ConfigurationOptions = redis.Options;
+            options.CreateMultiplexer = _ => redis.GetSharedAsync();
+        });
+        client.Configure<ClientMessagingOptions>(options => options.ResponseTimeout = GrainCallTimeout);
+        client.Configure<GatewayOptions>(options => options.GatewayListRefreshPeriod = TimeSpan.FromSeconds(5));
+
+        // Keep trying to reach a silo instead of failing start: the edge serves health and answers 503 meanwhile.
+        client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            return true;
+        });
+        client.AddActivityPropagation();
+        return client;
+    }
+
+    /// <summary>Registers the one Redis multiplexer the process shares between membership, storage and its own calls.</summary>
+    public static IServiceCollection AddGatewayRedis(this IServiceCollection services, RedisConnection redis) =>
+        services.AddSingleton(redis).AddSingleton<IConnectionMultiplexer>(_ => redis.Multiplexer);
+}

@@ -1,0 +1,89 @@
+using Gateway.Hosting.Configuration;
+using Gateway.Hosting.Health;
+using Gateway.Hosting.Http;
+using Gateway.Hosting.Observability;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Gateway.Hosting;
+
+/// <summary>What the edge and the silo share: settings, JSON logs, metrics, traces, health and config loading.</summary>
+public static class GatewayDefaultsExtensions
+{
+    public const string ReadyTag = "ready";
+
+    /// <summary>Reads and validates the environment and <c>gateway.yml</c>, and registers the shared services.</summary>
+    public static HostSettings AddGatewayDefaults(this WebApplicationBuilder builder, string serviceName)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(options => options.FormatterName = JsonLineFormatter.FormatterName);
+        builder.Logging.AddConsoleFormatter<JsonLineFormatter, ConsoleFormatterOptions>();
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
+
+        var settings = HostSettings.Read(builder.Configuration);
+        var services = builder.Services;
+        services.AddSingleton(settings);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<ShutdownDrain>();
+        services.AddSingleton<IHostLifetime, DrainingHostLifetime>();
+
+        // Fail now, with every error listed, rather than from inside the running host.
+        _ = GatewayConfigStore.LoadValid(settings);
+        services.AddSingleton(sp => GatewayConfigStore.Load(settings, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<GatewayMetrics>()));
+        services.AddHostedService(sp => sp.GetRequiredService<GatewayConfigStore>());
+
+        services.AddHealthChecks()
+            .AddCheck<DrainHealthCheck>("shutdown", tags: [ReadyTag])
+            .AddCheck<ConfigHealthCheck>("config", tags: [ReadyTag])
+            .AddCheck<GrainClusterHealthCheck>("grain_cluster", tags: [ReadyTag]);
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(serviceName))
+            .WithMetrics(metrics => metrics
+                .AddMeter(GatewayMetrics.MeterName)
+                .AddMeter("Microsoft.Orleans")
+                .AddRuntimeInstrumentation()
+                .AddPrometheusExporter())
+            .WithTracing(tracing =>
+            {
+                tracing
+                    .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))
+                    .AddHttpClientInstrumentation()
+                    .AddSource("Yarp.ReverseProxy")
+                    .AddSource("Microsoft.Orleans.Runtime")
+                    .AddSource("Microsoft.Orleans.Application");
+                if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+                {
+                    tracing.AddOtlpExporter();
+                }
+            });
+
+        return settings;
+    }
+
+    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c> and <c>/metrics</c>, and the correlation id middleware.</summary>
+    public static WebApplication MapGatewayDefaults(this WebApplication app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponseWriter.WriteAsync })
+            .WithRouteLabel("health");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = HealthResponseWriter.WriteAsync })
+            .WithRouteLabel("health");
+        app.MapPrometheusScrapingEndpoint("/metrics").WithRouteLabel("metrics");
+        return app;
+    }
+
+    /// <summary>The correlation id middleware; first in the pipeline so that every later log line carries the id.</summary>
+    public static IApplicationBuilder UseGatewayCorrelation(this IApplicationBuilder app) => app.UseMiddleware<CorrelationIdMiddleware>();
+}

@@ -1,0 +1,67 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Hosting.Http;
+
+/// <summary>
+/// Guards operator endpoints with <c>ADMIN_TOKEN</c>: <c>Authorization: Bearer &lt;token&gt;</c>, or Basic with the token as
+/// the password (for browsers). Without a configured token the endpoints answer 404, as if they did not exist.
+/// </summary>
+public sealed class AdminTokenFilter(string? token) : IEndpointFilter
+{
+    private readonly byte[]? _token = string.IsNullOrEmpty(token) ? null : Encoding.UTF8.GetBytes(token);
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (_token is null)
+        {
+            await ProblemResponse.WriteAsync(http, StatusCodes.Status404NotFound);
+            return null;
+        }
+
+        if (!IsAuthorized(http.Request.Headers.Authorization.ToString()))
+        {
+            http.Response.Headers.WWWAuthenticate = "Basic realm=\"api-gateway admin\", Bearer";
+            await ProblemResponse.WriteAsync(http, StatusCodes.Status401Unauthorized, "This endpoint needs the ADMIN_TOKEN.");
+            return null;
+        }
+
+        return await next(context);
+    }
+
+    internal bool IsAuthorized(string header)
+    {
+        if (_token is null || !AuthenticationHeaderValue.TryParse(header, out var value) || value.Parameter is null)
+        {
+            return false;
+        }
+
+        byte[] offered;
+        if (value.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
+        {
+            offered = Encoding.UTF8.GetBytes(value.Parameter);
+        }
+        else if (value.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(value.Parameter));
+                var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+                offered = Encoding.UTF8.GetBytes(colon < 0 ? decoded : decoded[(colon + 1)..]);
+            }
+            catch (FormatException)
+            {
+                return false;
+            }
+        }
+        else
+        {
+            return false;
+        }
+
+        return CryptographicOperations.FixedTimeEquals(offered, _token);
+    }
+}
