@@ -1,0 +1,65 @@
+using System.Net;
+using Gateway.Hosting.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace Gateway.Hosting.Tests.Configuration;
+
+public sealed class HostSettingsTests
+{
+    private static IConfiguration Config(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
+
+    [Fact]
+    public void Read_NothingSet_IsEmbeddedWithContractDefaults()
+    {
+        var settings = HostSettings.Read(Config());
+
+        Assert.True(settings.IsEmbedded);
+        Assert.Equal("config/gateway.yml", settings.ConfigPath);
+        Assert.Equal("api-gateway", settings.ClusterId);
+        Assert.Equal("api-gateway", settings.ServiceId);
+        Assert.Equal(11111, settings.SiloPort);
+        Assert.Equal(30000, settings.GatewayPort);
+        Assert.Equal(IPAddress.Loopback, settings.AdvertisedIp);
+        Assert.Null(settings.SessionTtl);
+        Assert.Equal(TimeSpan.Zero, settings.DrainDelay);
+    }
+
+    [Fact]
+    public void Read_RedisConnection_IsClusteredAndToleratesRedisDown()
+    {
+        var settings = HostSettings.Read(Config(("REDIS_CONNECTION", "127.0.0.1:6390"), ("REDIS_PASSWORD", "s3cret"), ("SESSION_TTL", "90")));
+
+        Assert.False(settings.IsEmbedded);
+        Assert.False(settings.Redis!.AbortOnConnectFail);
+        Assert.Equal("s3cret", settings.Redis.Password);
+        Assert.Equal(TimeSpan.FromSeconds(90), settings.SessionTtl);
+        Assert.Equal(TimeSpan.FromSeconds(5), settings.DrainDelay);
+    }
+
+    [Fact]
+    public void Read_InvalidValues_ThrowsNamingEveryVariable()
+    {
+        var ex = Assert.Throws<GatewayConfigurationException>(() => HostSettings.Read(Config(
+            ("ORLEANS_SILO_PORT", "70000"),
+            ("ORLEANS_GATEWAY_PORT", "abc"),
+            ("ORLEANS_ADVERTISED_IP", "not-an-ip"),
+            ("SESSION_TTL", "forever"),
+            ("SHUTDOWN_DRAIN_DELAY", "later"))));
+
+        Assert.Equal(
+            ["ORLEANS_ADVERTISED_IP", "ORLEANS_GATEWAY_PORT", "ORLEANS_SILO_PORT", "SESSION_TTL", "SHUTDOWN_DRAIN_DELAY"],
+            ex.Errors.Select(e => e.Key).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Read_RedisPassword_NeverInErrorMessages()
+    {
+        var ex = Assert.Throws<GatewayConfigurationException>(() => HostSettings.Read(Config(
+            ("REDIS_CONNECTION", "127.0.0.1:6379,password=hunter2,bogus=1"),
+            ("SESSION_TTL", "x"))));
+
+        Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(ex.Errors, e => e.Key == "REDIS_CONNECTION");
+    }
+}
