@@ -72,6 +72,8 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider, IDispos
             .ToDictionary(d => d.Id, d => d.Config, StringComparer.Ordinal),
         HealthCheck = new HealthCheckConfig
         {
+            // YARP's default (HealthyOrPanic) would send traffic to destinations known to be down; the contract answers 503.
+            AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyAndUnknown,
             Passive = new PassiveHealthCheckConfig
             {
                 Enabled = true,

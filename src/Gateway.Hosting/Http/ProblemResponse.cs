@@ -61,6 +61,7 @@ public static class ProblemResponse
         }
 
         response.ContentLength = buffer.Length;
-        return response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).AsTask();
+        // Not RequestAborted: a request timeout cancels that token, and the 504 must still be written.
+        return response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), CancellationToken.None).AsTask();
     }
 }

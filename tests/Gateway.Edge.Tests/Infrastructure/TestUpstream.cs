@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Edge.Tests.Infrastructure;
+
+/// <summary>A real Kestrel upstream on a loopback port that records what it received.</summary>
+internal sealed class TestUpstream : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestUpstream(WebApplication app, int port)
+    {
+        _app = app;
+        Port = port;
+    }
+
+    public int Port { get; }
+
+    public string Address => $"http://127.0.0.1:{Port}";
+
+    public ConcurrentQueue<IHeaderDictionary> Received { get; } = new();
+
+    /// <summary>The status <c>/health</c> answers with.</summary>
+    public int HealthStatus { get; set; } = 200;
+
+    public static async Task<TestUpstream> StartAsync()
+    {
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        var app = builder.Build();
+        var upstream = new TestUpstream(app, port);
+        app.MapGet("/health", () => Results.StatusCode(upstream.HealthStatus));
+        app.Map("/{**path}", async (HttpContext context) =>
+        {
+            upstream.Received.Enqueue(new HeaderDictionary(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value)));
+            if (context.Request.Query.TryGetValue("delay_ms", out var delay))
+            {
+                await Task.Delay(int.Parse(delay!, System.Globalization.CultureInfo.InvariantCulture), context.RequestAborted);
+            }
+
+            var status = context.Request.Query.TryGetValue("status", out var code) ? int.Parse(code!, System.Globalization.CultureInfo.InvariantCulture) : 200;
+            return Results.Json(new { port, path = context.Request.Path.Value, method = context.Request.Method }, statusCode: status);
+        });
+        await app.StartAsync();
+        return upstream;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
