@@ -16,7 +16,7 @@ public static partial class EdgeExtensions
 {
     public static WebApplicationBuilder AddGatewayEdge(this WebApplicationBuilder builder)
     {
-        var settings = builder.AddGatewayDefaults("gateway-edge");
+        var settings = builder.AddGatewayDefaults("gateway-edge", defaultUrls: "http://0.0.0.0:8080");
         if (settings.IsEmbedded)
         {
             builder.UseOrleans(silo => silo.ConfigureGatewaySilo(settings, redis: null));
@@ -28,6 +28,8 @@ public static partial class EdgeExtensions
             builder.UseOrleansClient(client => client.ConfigureGatewayClient(settings, redis));
         }
 
+        // Start Kestrel while the Orleans client is still looking for a silo: health answers, readiness says why not.
+        builder.Services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
         builder.Services.AddRequestTimeouts();
         builder.Services.AddSingleton<GatewayProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());

@@ -4,6 +4,7 @@ using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -21,8 +22,16 @@ public static class GatewayDefaultsExtensions
     public const string ReadyTag = "ready";
 
     /// <summary>Reads and validates the environment and <c>gateway.yml</c>, and registers the shared services.</summary>
-    public static HostSettings AddGatewayDefaults(this WebApplicationBuilder builder, string serviceName)
+    /// <param name="builder">The process's builder.</param>
+    /// <param name="serviceName">The service name in traces.</param>
+    /// <param name="defaultUrls">The listeners when neither <c>ASPNETCORE_URLS</c> nor <c>--urls</c> names any.</param>
+    public static HostSettings AddGatewayDefaults(this WebApplicationBuilder builder, string serviceName, string defaultUrls)
     {
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]) && string.IsNullOrEmpty(builder.Configuration["HTTP_PORTS"]))
+        {
+            builder.WebHost.UseUrls(defaultUrls);
+        }
+
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(options => options.FormatterName = JsonLineFormatter.FormatterName);
         builder.Logging.AddConsoleFormatter<JsonLineFormatter, ConsoleFormatterOptions>();
@@ -77,10 +86,10 @@ public static class GatewayDefaultsExtensions
     public static WebApplication MapGatewayDefaults(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponseWriter.WriteAsync })
-            .WithRouteLabel("health");
+            .WithRouteLabel("health", counted: false);
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = HealthResponseWriter.WriteAsync })
-            .WithRouteLabel("health");
-        app.MapPrometheusScrapingEndpoint("/metrics").WithRouteLabel("metrics");
+            .WithRouteLabel("health", counted: false);
+        app.MapPrometheusScrapingEndpoint("/metrics").WithRouteLabel("metrics", counted: false);
         return app;
     }
 

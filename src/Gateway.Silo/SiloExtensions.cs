@@ -11,7 +11,7 @@ public static class SiloExtensions
 {
     public static WebApplicationBuilder AddGatewaySilo(this WebApplicationBuilder builder)
     {
-        var settings = builder.AddGatewayDefaults("gateway-silo");
+        var settings = builder.AddGatewayDefaults("gateway-silo", defaultUrls: "http://0.0.0.0:8081");
         RedisConnection? redis = null;
         if (!settings.IsEmbedded)
         {

@@ -22,23 +22,32 @@ internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, G
         }
         finally
         {
-            var elapsed = time.GetElapsedTime(started);
-            var route = RouteLabel(context);
-            var status = context.Response.StatusCode;
-            var method = context.Request.Method;
-            metrics.RequestCompleted(route, method, status, elapsed.TotalSeconds);
-            var client = RequestContext.ClientAddress(context);
-            var userId = RequestContext.UserId(context);
-            var path = context.Request.Path.Value ?? "/";
-            var durationMs = Math.Round(elapsed.TotalMilliseconds, 3);
-            if (status >= 500)
+            // The endpoint is known only after routing, which runs inside next().
+            if (context.GetEndpoint()?.Metadata.GetMetadata<RouteLabel>() is not { Counted: false })
             {
-                LogAccessError(logger, method, path, route, status, durationMs, client, userId);
+                Record(context, started);
             }
-            else
-            {
-                LogAccess(logger, method, path, route, status, durationMs, client, userId);
-            }
+        }
+    }
+
+    private void Record(HttpContext context, long started)
+    {
+        var elapsed = time.GetElapsedTime(started);
+        var route = RouteLabel(context);
+        var status = context.Response.StatusCode;
+        var method = context.Request.Method;
+        metrics.RequestCompleted(route, method, status, elapsed.TotalSeconds);
+        var client = RequestContext.ClientAddress(context);
+        var userId = RequestContext.UserId(context);
+        var path = context.Request.Path.Value ?? "/";
+        var durationMs = Math.Round(elapsed.TotalMilliseconds, 3);
+        if (status >= 500)
+        {
+            LogAccessError(logger, method, path, route, status, durationMs, client, userId);
+        }
+        else
+        {
+            LogAccess(logger, method, path, route, status, durationMs, client, userId);
         }
     }
 

@@ -39,6 +39,10 @@ public sealed class GatewayMetrics : IDisposable
         _redisDuration = _meter.CreateHistogram("gateway_redis_operation_duration_seconds", unit: "s", description: "Duration of the gateway's Redis operations, by operation.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RedisBuckets });
         _upstreamDuration = _meter.CreateHistogram("gateway_upstream_duration_seconds", unit: "s", description: "Time to an upstream's response, by upstream.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _configReloads = _meter.CreateCounter<long>("gateway_config_reloads_total", description: "Reloads of gateway.yml, by result (success or failure).");
+
+        // The runbook's process series, under the names Prometheus' own client libraries use.
+        _meter.CreateObservableGauge("process_resident_memory_bytes", () => Environment.WorkingSet, description: "Resident memory size in bytes.");
+        _meter.CreateObservableCounter("process_cpu_seconds_total", () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, description: "Total user and system CPU time spent in seconds.");
     }
 
     public void RequestCompleted(string route, string method, int status, double seconds)

@@ -4,10 +4,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Gateway.Edge.Tests.Infrastructure;
+namespace Gateway.Testing;
 
 /// <summary>A real Kestrel upstream on a loopback port that records what it received.</summary>
-internal sealed class TestUpstream : IAsyncDisposable
+public sealed class TestUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Gateway.Edge.Tests.Infrastructure;
+namespace Gateway.Testing;
 
-internal static class FreePort
+public static class FreePort
 {
     /// <summary>A loopback TCP port that was free a moment ago.</summary>
     public static int Next()

@@ -1,0 +1,126 @@
+using Gateway.Deployment.Tests.Infrastructure;
+
+namespace Gateway.Deployment.Tests.Kubernetes;
+
+/// <summary>Services, HPA, PDB, Ingress and NetworkPolicies of every overlay.</summary>
+public sealed class ServiceAndScalingTests
+{
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void Service_ApiGateway_MapsPort80ToTheEdges8080(string overlay)
+    {
+        var manifests = RenderedManifests.Of(overlay);
+        var service = manifests.Get("Service", "api-gateway");
+        var port = Assert.Single(service.Items("spec", "ports"));
+        var edge = StatefulSetTests.Container(manifests.Get("StatefulSet", "api-gateway"), "edge");
+
+        Assert.Equal("api-gateway", service.Text("spec", "selector", "app"));
+        Assert.Equal("http", port.Text("name"));
+        Assert.Equal("80", port.Text("port"));
+        // A named target port: it must name the edge's container port, which must be 8080.
+        Assert.Equal("8080", edge.Items("ports").Named(port.Text("targetPort")!).Text("containerPort"));
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void Service_Silo_IsHeadlessWithOrleansPortsAndGovernsTheStatefulSet(string overlay)
+    {
+        var manifests = RenderedManifests.Of(overlay);
+        var statefulSet = manifests.Get("StatefulSet", "api-gateway");
+        var service = manifests.Get("Service", statefulSet.Text("spec", "serviceName")!);
+        var silo = StatefulSetTests.Container(statefulSet, "silo");
+
+        Assert.Equal("None", service.Text("spec", "clusterIP"));
+        Assert.Equal("api-gateway", service.Text("spec", "selector", "app"));
+        foreach (var (name, number) in new[] { ("orleans-silo", "11111"), ("orleans-gateway", "30000") })
+        {
+            var port = service.Items("spec", "ports").Named(name);
+            Assert.NotNull(port);
+            Assert.Equal(number, port.Text("port"));
+            Assert.Equal(number, silo.Items("ports").Named(port.Text("targetPort")!).Text("containerPort"));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void Hpa_ApiGateway_ScalesTheStatefulSetFrom3To10OnCpu(string overlay)
+    {
+        var hpa = RenderedManifests.Of(overlay).Get("HorizontalPodAutoscaler", "api-gateway");
+
+        Assert.Equal("autoscaling/v2", hpa.Text("apiVersion"));
+        Assert.Equal("StatefulSet", hpa.Text("spec", "scaleTargetRef", "kind"));
+        Assert.Equal("api-gateway", hpa.Text("spec", "scaleTargetRef", "name"));
+        Assert.Equal("3", hpa.Text("spec", "minReplicas"));
+        Assert.Equal("10", hpa.Text("spec", "maxReplicas"));
+        Assert.Contains(hpa.Items("spec", "metrics"), metric => metric.Text("resource", "name") == "cpu");
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void Pdb_ApiGateway_KeepsAllButOnePodDuringDisruptions(string overlay)
+    {
+        var pdb = RenderedManifests.Of(overlay).Get("PodDisruptionBudget", "api-gateway");
+
+        Assert.Equal("1", pdb.Text("spec", "maxUnavailable"));
+        Assert.Equal("api-gateway", pdb.Text("spec", "selector", "matchLabels", "app"));
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void Ingress_ApiGateway_RoutesEverythingToTheServicesHttpPort(string overlay)
+    {
+        var ingress = RenderedManifests.Of(overlay).Get("Ingress", "api-gateway");
+        var path = Assert.Single(Assert.Single(ingress.Items("spec", "rules")).Items("http", "paths"));
+
+        Assert.Equal("/", path.Text("path"));
+        Assert.Equal("api-gateway", path.Text("backend", "service", "name"));
+        Assert.Equal("http", path.Text("backend", "service", "port", "name"));
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void NetworkPolicy_OrleansPorts_AreOpenToGatewayPodsOnly(string overlay)
+    {
+        var policy = RenderedManifests.Of(overlay).Get("NetworkPolicy", "api-gateway");
+        var rules = policy.Items("spec", "ingress");
+
+        Assert.Equal("api-gateway", policy.Text("spec", "podSelector", "matchLabels", "app"));
+        foreach (var orleansPort in new[] { "11111", "30000" })
+        {
+            var opening = rules.Where(rule => rule.Items("ports").Any(port => port.Text("port") == orleansPort)).ToList();
+            var rule = Assert.Single(opening);
+            var from = Assert.Single(rule.Items("from"));
+            Assert.Equal("api-gateway", from.Text("podSelector", "matchLabels", "app"));
+            Assert.Null(from.Child("namespaceSelector"));
+            Assert.Null(from.Child("ipBlock"));
+        }
+
+        // No rule may open every port (a rule without ports).
+        Assert.All(rules, rule => Assert.NotEmpty(rule.Items("ports")));
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void NetworkPolicy_Redis_IsOpenToGatewayPodsOnly(string overlay)
+    {
+        var policy = RenderedManifests.Of(overlay).Get("NetworkPolicy", "redis");
+        var rule = Assert.Single(policy.Items("spec", "ingress"));
+
+        Assert.Equal("redis", policy.Text("spec", "podSelector", "matchLabels", "app"));
+        Assert.Equal("api-gateway", Assert.Single(rule.Items("from")).Text("podSelector", "matchLabels", "app"));
+        Assert.Equal("6379", Assert.Single(rule.Items("ports")).Text("port"));
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void Overlay_Objects_NeedNoServiceAccountOrRbac(string overlay)
+    {
+        var kinds = RenderedManifests.Of(overlay).Documents.Select(d => d.Text("kind")).ToHashSet(StringComparer.Ordinal);
+
+        Assert.DoesNotContain("ServiceAccount", kinds);
+        Assert.DoesNotContain("Role", kinds);
+        Assert.DoesNotContain("RoleBinding", kinds);
+        Assert.DoesNotContain("ClusterRole", kinds);
+        Assert.DoesNotContain("ClusterRoleBinding", kinds);
+    }
+}

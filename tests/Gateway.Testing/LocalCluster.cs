@@ -1,0 +1,164 @@
+using System.Net;
+
+namespace Gateway.Testing;
+
+/// <summary>
+/// Redis, N silos and M edges as real processes on loopback, sharing one gateway.yml. Everything started is ended by PID on dispose.
+/// </summary>
+public sealed class LocalCluster : IAsyncDisposable
+{
+    private readonly string _directory;
+    private readonly Dictionary<string, string> _extraEnvironment;
+    public const string ServiceId = "api-gateway-tests";
+
+    private LocalCluster(RedisServer redis, string directory, Dictionary<string, string> extraEnvironment)
+    {
+        Redis = redis;
+        _directory = directory;
+        _extraEnvironment = extraEnvironment;
+    }
+
+    public RedisServer Redis { get; }
+
+    public string ClusterId { get; } = "test-" + Guid.NewGuid().ToString("N")[..8];
+
+    public List<SiloNode> Silos { get; } = [];
+
+    public List<EdgeNode> Edges { get; } = [];
+
+    public string ConfigPath => Path.Combine(_directory, "gateway.yml");
+
+    public static async Task<LocalCluster> StartAsync(string gatewayYml, int silos, int edges, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var redis = await RedisServer.StartAsync();
+        var directory = Directory.CreateTempSubdirectory("gateway-cluster-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(directory, "gateway.yml"), gatewayYml);
+        var cluster = new LocalCluster(redis, directory, new Dictionary<string, string>(environment ?? new Dictionary<string, string>()));
+        try
+        {
+            for (var i = 0; i < silos; i++)
+            {
+                cluster.AddSilo();
+            }
+
+            await Task.WhenAll(cluster.Silos.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(60))));
+            for (var i = 0; i < edges; i++)
+            {
+                cluster.AddEdge();
+            }
+
+            await Task.WhenAll(cluster.Edges.Select(e => e.WaitReadyAsync(TimeSpan.FromSeconds(60))));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public SiloNode AddSilo()
+    {
+        var http = FreePort.Next();
+        var env = BaseEnvironment(http);
+        env["ORLEANS_SILO_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["ORLEANS_GATEWAY_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        env["ORLEANS_ADVERTISED_IP"] = "127.0.0.1";
+        var siloPort = int.Parse(env["ORLEANS_SILO_PORT"], System.Globalization.CultureInfo.InvariantCulture);
+        var node = new SiloNode(ChildProcess.StartDotnet($"silo{Silos.Count}", "Gateway.Silo", env), http, siloPort);
+        Silos.Add(node);
+        return node;
+    }
+
+    public EdgeNode AddEdge()
+    {
+        var http = FreePort.Next();
+        var node = new EdgeNode(ChildProcess.StartDotnet($"edge{Edges.Count}", "Gateway.Edge", BaseEnvironment(http)), http);
+        Edges.Add(node);
+        return node;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in Edges.Concat<ClusterNode>(Silos))
+        {
+            await node.DisposeAsync();
+        }
+
+        await Redis.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private Dictionary<string, string> BaseEnvironment(int httpPort)
+    {
+        var env = new Dictionary<string, string>(_extraEnvironment)
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}",
+            ["REDIS_CONNECTION"] = Redis.ConnectionString,
+            ["GATEWAY_CONFIG"] = ConfigPath,
+            ["ORLEANS_CLUSTER_ID"] = ClusterId,
+            ["ORLEANS_SERVICE_ID"] = ServiceId,
+            ["SESSION_SECRET"] = "test-secret-0123456789abcdef0123456789abcdef",
+            ["ADMIN_TOKEN"] = "test-admin-token",
+            ["SHUTDOWN_DRAIN_DELAY"] = "1s",
+            ["DOTNET_gcServer"] = "0",
+        };
+        return env;
+    }
+}
+
+/// <summary>A silo or edge process with its HTTP port.</summary>
+public abstract class ClusterNode(ChildProcess process, int httpPort) : IAsyncDisposable
+{
+    public ChildProcess Process { get; } = process;
+
+    public HttpClient Client { get; } = new() { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
+
+    public async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Process.HasExited)
+            {
+                throw new InvalidOperationException($"{Process.Name} exited:\n{Process.Tail()}");
+            }
+
+            try
+            {
+                using var response = await Client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            catch (TaskCanceledException)
+            {
+                // not answering yet
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException($"{Process.Name} not ready after {timeout}:\n{Process.Tail()}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Process.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}
+
+public sealed class SiloNode(ChildProcess process, int httpPort, int siloPort) : ClusterNode(process, httpPort)
+{
+    /// <summary>The Orleans silo-to-silo port, which names the silo in the membership table.</summary>
+    public int SiloPort { get; } = siloPort;
+}
+
+public sealed class EdgeNode(ChildProcess process, int httpPort) : ClusterNode(process, httpPort);
