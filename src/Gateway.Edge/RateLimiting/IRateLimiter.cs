@@ -1,0 +1,23 @@
+using Gateway.Hosting.Configuration;
+
+namespace Gateway.Edge.RateLimiting;
+
+/// <summary>
+/// Decides whether one request of a client under a policy is admitted. Implementations ask the rate-limit grains
+/// (exact mode) or spend tokens leased from them (fast mode), and never wait longer than the limiter budget.
+/// </summary>
+public interface IRateLimiter
+{
+    /// <param name="policyName">The policy's name: the <c>policy</c> label and header value, part of the bucket's identity.</param>
+    /// <param name="policy">Rate, period and burst.</param>
+    /// <param name="clientKey">The session's user id, the client IP, or another key (e.g. <c>login-user:alice</c>).</param>
+    /// <param name="cancellationToken">The request's token.</param>
+    ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, CancellationToken cancellationToken);
+}
+
+/// <summary>One decision.</summary>
+/// <param name="Allowed">Admitted (also true when the limiter was unavailable and <c>on_backend_failure: open</c>).</param>
+/// <param name="Remaining">Whole tokens left after this request.</param>
+/// <param name="RetryAfter">Time until a token is available (zero when one is).</param>
+/// <param name="BackendUnavailable">The grains did not answer within the budget; the decision follows <c>on_backend_failure</c>.</param>
+public readonly record struct RateLimitDecision(bool Allowed, long Remaining, TimeSpan RetryAfter, bool BackendUnavailable);
