@@ -91,7 +91,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private Dictionary<string, string> BaseEnvironment(int httpPort)
     {
-        var env = new Dictionary<string, string>(_extraEnvironment)
+        var env = new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}",
             ["REDIS_CONNECTION"] = Redis.ConnectionString,
@@ -103,6 +103,13 @@ public sealed class LocalCluster : IAsyncDisposable
             ["SHUTDOWN_DRAIN_DELAY"] = "1s",
             ["DOTNET_gcServer"] = "0",
         };
+
+        // What the test asks for wins over the defaults above.
+        foreach (var (key, value) in _extraEnvironment)
+        {
+            env[key] = value;
+        }
+
         return env;
     }
 }

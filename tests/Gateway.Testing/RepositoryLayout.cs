@@ -43,6 +43,14 @@ public static class RepositoryLayout
             }
         }
 
+        var recorded = typeof(RepositoryLayout).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
+        if (recorded is not null && File.Exists(Path.Combine(recorded, "Gateway.sln")))
+        {
+            return recorded;
+        }
+
         throw new DirectoryNotFoundException("Gateway.sln not found above " + AppContext.BaseDirectory);
     }
 }
