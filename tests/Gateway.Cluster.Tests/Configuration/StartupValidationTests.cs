@@ -1,0 +1,55 @@
+namespace Gateway.Cluster.Tests.Configuration;
+
+/// <summary>The real programs refuse to start on bad settings, with one line per error naming what to fix.</summary>
+public sealed class StartupValidationTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("gateway-startup-").FullName;
+
+    [Theory]
+    [InlineData("Gateway.Edge")]
+    [InlineData("Gateway.Silo")]
+    public async Task Start_InvalidGatewayYml_ExitsWithCode2ListingEveryError(string program)
+    {
+        var path = Path.Combine(_directory, "gateway.yml");
+        await File.WriteAllTextAsync(path, """
+            upstreams: { a: { destinations: ["ftp://x"] } }
+            routes: [ { id: r, path: /x, upstream: missing } ]
+            """);
+
+        await using var process = ChildProcess.StartDotnet(program, program, Environment(path));
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exitCode);
+        var errors = process.Output.Where(line => line.StartsWith("configuration error:", StringComparison.Ordinal)).ToList();
+        Assert.Contains(errors, line => line.Contains("upstreams.a.destinations[0]", StringComparison.Ordinal));
+        Assert.Contains(errors, line => line.Contains("routes[0].upstream", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_InvalidEnvironment_ExitsWithCode2NamingTheVariable()
+    {
+        var path = Path.Combine(_directory, "gateway.yml");
+        await File.WriteAllTextAsync(path, "upstreams: { a: { destinations: [\"http://127.0.0.1:1\"] } }\nroutes: [ { id: r, path: /x, upstream: a } ]");
+        var environment = Environment(path);
+        environment["ORLEANS_SILO_PORT"] = "not-a-port";
+        environment["REDIS_PASSWORD"] = "never-print-me";
+
+        await using var process = ChildProcess.StartDotnet("edge", "Gateway.Edge", environment);
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exitCode);
+        var error = Assert.Single(process.Output, line => line.StartsWith("configuration error:", StringComparison.Ordinal));
+        Assert.Contains("ORLEANS_SILO_PORT", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(process.Output, line => line.Contains("never-print-me", StringComparison.Ordinal));
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static Dictionary<string, string> Environment(string configPath) => new()
+    {
+        ["GATEWAY_CONFIG"] = configPath,
+        ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort.Next()}",
+        ["ORLEANS_SILO_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["ORLEANS_GATEWAY_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
