@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check CI runs, on a fresh machine: installs what the tests need (redis-server, promtool),
+# Runs every check CI runs, on a fresh machine: installs what the tests need (redis-server, promtool, chromium),
 # verifies formatting, builds in Release and runs every test project. Ends with one "N passed, N failed" line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "Installing ${need_apt[*]} from Debian"
   as_root=""; [ "$(id -u)" -eq 0 ] || as_root="sudo"

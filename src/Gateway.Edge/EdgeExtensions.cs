@@ -1,5 +1,7 @@
 using Gateway.Edge.Observability;
+using Gateway.Edge.RateLimiting;
 using Gateway.Edge.Routing;
+using Gateway.Edge.Sessions;
 using Gateway.Hosting;
 using Gateway.Hosting.Clustering;
 using Gateway.Hosting.Configuration;
@@ -34,6 +36,8 @@ public static partial class EdgeExtensions
         builder.Services.AddSingleton<GatewayProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
         builder.Services.AddReverseProxy();
+        builder.AddGatewaySessions(settings);
+        builder.Services.AddGatewayRateLimiting();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -62,6 +66,7 @@ public static partial class EdgeExtensions
     {
         var settings = app.Services.GetRequiredService<HostSettings>();
         app.UseGatewayCorrelation();
+        app.UseMiddleware<ClientAddressMiddleware>();
         app.UseMiddleware<RequestTelemetryMiddleware>();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
@@ -72,6 +77,7 @@ public static partial class EdgeExtensions
         app.UseRequestTimeouts();
 
         app.MapGatewayDefaults();
+        app.MapRateLimitAdmin(app.Configuration[EnvironmentVariables.AdminToken]);
         if (settings.IsEmbedded)
         {
             // In embedded mode the edge is the silo: it serves the dashboard, open, for development.
@@ -90,11 +96,15 @@ public static partial class EdgeExtensions
 
                 return next(context);
             });
+            proxy.UseMiddleware<SessionMiddleware>(); // before rate limiting: the session's tier selects the policy
+            proxy.UseMiddleware<RateLimitMiddleware>();
             proxy.UseMiddleware<ForwarderErrorMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
         });
+
+        app.MapGatewaySessions();
 
         app.MapFallback("{**path}", context => ProblemResponse.WriteAsync(context, StatusCodes.Status404NotFound, $"No route matches {context.Request.Method} {context.Request.Path}."))
             .WithRouteLabel(RequestTelemetryMiddleware.UnmatchedRoute);

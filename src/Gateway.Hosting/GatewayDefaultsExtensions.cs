@@ -72,8 +72,11 @@ public static class GatewayDefaultsExtensions
                     .AddHttpClientInstrumentation()
                     .AddSource("Yarp.ReverseProxy")
                     .AddSource("Microsoft.Orleans.Runtime")
-                    .AddSource("Microsoft.Orleans.Application");
-                if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+                    .AddSource("Microsoft.Orleans.Application")
+                    .AddSource("Microsoft.Orleans.Storage");
+
+                // The standard variables switch OTLP on: the shared endpoint or the traces-only one.
+                if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]) || !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]))
                 {
                     tracing.AddOtlpExporter();
                 }

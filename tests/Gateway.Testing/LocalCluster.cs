@@ -70,10 +70,17 @@ public sealed class LocalCluster : IAsyncDisposable
         return node;
     }
 
-    public EdgeNode AddEdge()
+    /// <summary>Starts an edge; <paramref name="environment"/> overrides the cluster's variables for this edge only (e.g. rotated secrets).</summary>
+    public EdgeNode AddEdge(IReadOnlyDictionary<string, string>? environment = null)
     {
         var http = FreePort.Next();
-        var node = new EdgeNode(ChildProcess.StartDotnet($"edge{Edges.Count}", "Gateway.Edge", BaseEnvironment(http)), http);
+        var env = BaseEnvironment(http);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            env[key] = value;
+        }
+
+        var node = new EdgeNode(ChildProcess.StartDotnet($"edge{Edges.Count}", "Gateway.Edge", env), http);
         Edges.Add(node);
         return node;
     }

@@ -35,6 +35,11 @@ public sealed class TestUpstream : IAsyncDisposable
         var app = builder.Build();
         var upstream = new TestUpstream(app, port);
         app.MapGet("/health", () => Results.StatusCode(upstream.HealthStatus));
+        app.MapPost("/auth/verify", async (HttpContext context) =>
+        {
+            upstream.Received.Enqueue(new HeaderDictionary(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value)));
+            return await VerifyLoginAsync(context);
+        });
         app.Map("/{**path}", async (HttpContext context) =>
         {
             upstream.Received.Enqueue(new HeaderDictionary(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value)));
@@ -51,4 +56,27 @@ public sealed class TestUpstream : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+
+    /// <summary>An identity upstream: alice/alice (tier pro, role admin) and bob/bob (tier free) answer 200 with the identity; anything else 401.</summary>
+    private static async Task<IResult> VerifyLoginAsync(HttpContext context)
+    {
+        System.Text.Json.Nodes.JsonObject? body;
+        try
+        {
+            body = await System.Text.Json.Nodes.JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as System.Text.Json.Nodes.JsonObject;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            body = null;
+        }
+
+        var user = (string?)body?["username"];
+        var password = (string?)body?["password"];
+        return (user, password) switch
+        {
+            ("alice", "alice") => Results.Json(new { user_id = "alice", tier = "pro", roles = (string[])["admin"] }),
+            ("bob", "bob") => Results.Json(new { user_id = "bob", tier = "free", roles = Array.Empty<string>() }),
+            _ => Results.Json(new { error = "invalid credentials" }, statusCode: 401),
+        };
+    }
 }

@@ -1,8 +1,11 @@
+using System.Collections.Immutable;
+
 namespace Gateway.Grains.Contracts;
 
 /// <summary>
 /// The index of one user's sessions, keyed by user id, so that an operator can revoke all of them at once.
-/// Entries carry the session's last known expiry and are pruned once it has passed.
+/// Entries carry the session's last known expiry and are pruned once it has passed. Sessions call this grain;
+/// it never calls a session, so the two can never wait on each other.
 /// </summary>
 [Alias("gateway.user-sessions")]
 public interface IUserSessionsGrain : IGrainWithStringKey
@@ -11,8 +14,11 @@ public interface IUserSessionsGrain : IGrainWithStringKey
     [Alias("track")]
     Task TrackAsync(string sessionId, DateTimeOffset expiresAt);
 
-    /// <summary>Revokes every session of the user; returns how many were tracked.</summary>
-    [Alias("revoke-all")]
-    [ResponseTimeout("00:00:10")]
-    Task<int> RevokeAllAsync();
+    /// <summary>The ids of the user's sessions that may still be active.</summary>
+    [Alias("list")]
+    Task<ImmutableArray<string>> ListAsync();
+
+    /// <summary>Drops sessions from the index once they have been revoked.</summary>
+    [Alias("forget")]
+    Task ForgetAsync(ImmutableArray<string> sessionIds);
 }

@@ -1,9 +1,13 @@
 using Gateway.Grains;
+using Gateway.Grains.Sessions;
 using Gateway.Hosting.Configuration;
+using Gateway.Hosting.Observability;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Orleans.Persistence;
 using StackExchange.Redis;
 
 namespace Gateway.Hosting.Clustering;
@@ -29,7 +33,7 @@ public static class OrleansHostingExtensions
         if (settings.IsEmbedded || redis is null)
         {
             silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, serviceId: settings.ServiceId, clusterId: settings.ClusterId);
-            silo.AddMemoryGrainStorage(StorageNames.Sessions);
+            silo.AddMemoryGrainStorage(StorageNames.Sessions, options => options.GrainStorageSerializer = SessionStorage.Serializer);
             silo.AddMemoryGrainStorage(StorageNames.RateLimits);
         }
         else
@@ -40,12 +44,17 @@ public static class OrleansHostingExtensions
                 options.ConfigurationOptions = redis.Options;
                 options.CreateMultiplexer = _ => redis.GetSharedAsync();
             });
-            silo.AddRedisGrainStorage(StorageNames.Sessions, options =>
+            silo.AddRedisGrainStorage(StorageNames.Sessions, (OptionsBuilder<RedisStorageOptions> builder) => builder.Configure<GatewayConfigStore>((options, config) =>
             {
                 options.ConfigurationOptions = redis.Options;
                 options.CreateMultiplexer = _ => redis.GetSharedAsync();
                 options.DeleteStateOnClear = true;
-            });
+
+                // Plain JSON without type names (renames of state classes keep stored sessions readable); keys expire
+                // after the sessions they hold, so Redis never grows with abandoned sessions.
+                options.GrainStorageSerializer = SessionStorage.Serializer;
+                options.EntryExpiry = SessionStorage.EntryExpiryFor(config.Current.Session.Ttl);
+            }));
             silo.AddRedisGrainStorage(StorageNames.RateLimits, options =>
             {
                 options.ConfigurationOptions = redis.Options;
@@ -106,7 +115,15 @@ public static class OrleansHostingExtensions
         return client;
     }
 
-    /// <summary>Registers the one Redis multiplexer the process shares between membership, storage and its own calls.</summary>
-    public static IServiceCollection AddGatewayRedis(this IServiceCollection services, RedisConnection redis) =>
+    /// <summary>
+    /// Registers the one Redis multiplexer the process shares between membership, storage and its own calls, and the
+    /// profiler that times every command it sends (<c>gateway_redis_operation_duration_seconds</c>).
+    /// </summary>
+    public static IServiceCollection AddGatewayRedis(this IServiceCollection services, RedisConnection redis)
+    {
         services.AddSingleton(redis).AddSingleton<IConnectionMultiplexer>(_ => redis.Multiplexer);
+        services.AddSingleton<RedisOperationMetrics>();
+        services.AddHostedService(sp => sp.GetRequiredService<RedisOperationMetrics>());
+        return services;
+    }
 }

@@ -11,7 +11,7 @@ public sealed class RedisOutageTests
         await using var cluster = await LocalCluster.StartAsync(
             $$"""
             upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
-            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo } ]
+            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo, ratelimit: off } ]
             """,
             silos: 2,
             edges: 2);

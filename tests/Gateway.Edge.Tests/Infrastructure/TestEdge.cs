@@ -23,7 +23,10 @@ internal sealed class TestEdge : IAsyncDisposable
 
     public string ConfigPath => Path.Combine(_directory, "gateway.yml");
 
-    public static async Task<TestEdge> StartAsync(string gatewayYml, params string[] extraArgs)
+    public static Task<TestEdge> StartAsync(string gatewayYml, params string[] extraArgs) => StartAsync(gatewayYml, configureServices: null, extraArgs);
+
+    /// <summary>Starts an edge whose services <paramref name="configureServices"/> may add to or replace (e.g. a fake clock).</summary>
+    public static async Task<TestEdge> StartAsync(string gatewayYml, Action<IServiceCollection>? configureServices, params string[] extraArgs)
     {
         var directory = Directory.CreateTempSubdirectory("gateway-edge-").FullName;
         await File.WriteAllTextAsync(Path.Combine(directory, "gateway.yml"), gatewayYml);
@@ -39,6 +42,7 @@ internal sealed class TestEdge : IAsyncDisposable
         ];
         var builder = WebApplication.CreateBuilder(args);
         builder.AddGatewayEdge();
+        configureServices?.Invoke(builder.Services);
         var app = builder.Build().MapGatewayEdge();
         await app.StartAsync();
         return new TestEdge(app, directory, port);

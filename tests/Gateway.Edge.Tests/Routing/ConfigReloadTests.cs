@@ -10,12 +10,12 @@ public sealed class ConfigReloadTests : IAsyncLifetime
 
     private string OneRoute => $$"""
         upstreams: { echo: { destinations: ["{{_upstream.Address}}"] } }
-        routes: [ { id: old, path: "/old/{**rest}", upstream: echo } ]
+        routes: [ { id: old, path: "/old/{**rest}", upstream: echo, ratelimit: off } ]
         """;
 
     private string TwoRoutes => $$"""
         upstreams: { echo: { destinations: ["{{_upstream.Address}}"] } }
-        routes: [ { id: old, path: "/old/{**rest}", upstream: echo }, { id: new, path: "/new/{**rest}", upstream: echo } ]
+        routes: [ { id: old, path: "/old/{**rest}", upstream: echo, ratelimit: off }, { id: new, path: "/new/{**rest}", upstream: echo } ]
         """;
 
     public async Task InitializeAsync()

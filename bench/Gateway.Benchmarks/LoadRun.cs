@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Globalization;
+using Gateway.Grains.Contracts;
+using Gateway.Hosting.Configuration;
+using Gateway.Testing;
+
+namespace Gateway.Benchmarks;
+
+/// <summary>
+/// The load run: a silo as its own process on loopback, this process as the edge (an Orleans client with the edge's
+/// limiter). Every figure is printed next to a baseline measured the same way in the same run: a raw grain ping.
+/// </summary>
+internal static class LoadRun
+{
+    private static readonly RateLimitPolicy Unlimited = new(10_000_000, TimeSpan.FromSeconds(1), 10_000_000);
+
+    public static async Task<int> RunAsync(int buckets)
+    {
+        var serviceId = "bench";
+        var clusterId = "bench-" + Guid.NewGuid().ToString("N")[..6];
+        var gatewayPort = FreePort.Next();
+        var httpPort = FreePort.Next();
+        var directory = Directory.CreateTempSubdirectory("gateway-bench-silo-").FullName;
+        var configPath = Path.Combine(directory, "gateway.yml");
+        await File.WriteAllTextAsync(configPath, BenchmarkHost.Yaml("exact"));
+        await using var silo = ChildProcess.StartDotnet("silo", "Gateway.Silo", new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}",
+            ["GATEWAY_CONFIG"] = configPath,
+            [EnvironmentVariables.SiloPort] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+            [EnvironmentVariables.GatewayPort] = gatewayPort.ToString(CultureInfo.InvariantCulture),
+            [EnvironmentVariables.ServiceId] = serviceId,
+            [EnvironmentVariables.ClusterId] = clusterId,
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["DOTNET_gcServer"] = "0",
+        });
+        await WaitReadyAsync(silo, httpPort);
+        await using var edge = await BenchmarkHost.StartAsync("exact", gatewayPort, serviceId, clusterId);
+        var probe = edge.Grains.GetGrain<IClusterProbeGrain>(0);
+
+        // Warm up both paths.
+        for (var i = 0; i < 5_000; i++)
+        {
+            await probe.PingAsync();
+            await edge.Limiter.AcquireAsync("default", Unlimited, "ip:192.0.2.1", CancellationToken.None);
+        }
+
+        Console.WriteLine("== exact mode, edge -> remote silo, sequential, 20000 calls each ==");
+        var ping = await LatencyAsync(20_000, async () => await probe.PingAsync());
+        var exact = await LatencyAsync(20_000, async () => await edge.Limiter.AcquireAsync("default", Unlimited, "ip:192.0.2.1", CancellationToken.None));
+        Print("raw grain ping (baseline)", ping);
+        Print("exact decision", exact);
+        Console.WriteLine(FormattableString.Invariant($"ratio exact/ping: p50 {exact[0] / ping[0]:F2}, p99 {exact[1] / ping[1]:F2}"));
+
+        Console.WriteLine("== one hot key, exact mode, 256 in flight, 5 s each ==");
+        var pingRate = await ThroughputAsync(256, TimeSpan.FromSeconds(5), async () => await probe.PingAsync());
+        var exactRate = await ThroughputAsync(256, TimeSpan.FromSeconds(5), async () => await edge.Limiter.AcquireAsync("default", Unlimited, "ip:192.0.2.2", CancellationToken.None));
+        Console.WriteLine(FormattableString.Invariant($"raw grain ping (baseline, stateless worker): {pingRate:F0}/s; exact decisions on one key: {exactRate:F0}/s; ratio {exactRate / pingRate:F2}"));
+
+        Console.WriteLine(FormattableString.Invariant($"== memory: {buckets} distinct clients, policy 10/1s =="));
+        var management = edge.Grains.GetGrain<IManagementGrain>(0);
+        var rssBefore = Rss(silo.Id);
+        var activationsBefore = await management.GetTotalActivationCount();
+        var small = new RateLimitPolicy(10, TimeSpan.FromSeconds(1), 10);
+        var next = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, 128).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) <= buckets)
+            {
+                await edge.Limiter.AcquireAsync("default", small, "ip:10." + (i >> 16) + "." + ((i >> 8) & 255) + "." + (i & 255), CancellationToken.None);
+            }
+        }));
+        var rssActive = Rss(silo.Id);
+        var activationsActive = await management.GetTotalActivationCount();
+        Console.WriteLine(FormattableString.Invariant($"{buckets} buckets activated in {clock.Elapsed.TotalSeconds:F1} s; activations {activationsBefore} -> {activationsActive}; silo RSS {rssBefore / 1048576.0:F1} MiB -> {rssActive / 1048576.0:F1} MiB; {(rssActive - rssBefore) / (double)buckets:F0} bytes per active bucket (RSS, includes GC headroom)"));
+        for (var waited = 0; waited < 60; waited += 5)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(5));
+            var activations = await management.GetTotalActivationCount();
+            Console.WriteLine(FormattableString.Invariant($"idle {waited + 5,2} s: activations {activations}, silo RSS {Rss(silo.Id) / 1048576.0:F1} MiB"));
+            if (activations <= activationsBefore + 10)
+            {
+                break;
+            }
+        }
+
+        Directory.Delete(directory, recursive: true);
+        return 0;
+    }
+
+    private static async Task WaitReadyAsync(ChildProcess silo, int httpPort)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (silo.HasExited)
+            {
+                throw new InvalidOperationException("silo exited:\n" + silo.Tail());
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("silo not ready:\n" + silo.Tail());
+    }
+
+    /// <summary>p50, p99, p99.9 in microseconds.</summary>
+    private static async Task<double[]> LatencyAsync(int count, Func<Task> call)
+    {
+        var samples = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await call();
+            samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+
+        Array.Sort(samples);
+        return [samples[count / 2], samples[(int)(count * 0.99)], samples[(int)(count * 0.999)]];
+    }
+
+    private static async Task<double> ThroughputAsync(int inFlight, TimeSpan duration, Func<Task> call)
+    {
+        long done = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(async _ =>
+        {
+            while (clock.Elapsed < duration)
+            {
+                await call();
+                Interlocked.Increment(ref done);
+            }
+        }));
+        return done / clock.Elapsed.TotalSeconds;
+    }
+
+    private static void Print(string what, double[] micros) =>
+        Console.WriteLine(FormattableString.Invariant($"{what}: p50 {micros[0]:F1} us, p99 {micros[1]:F1} us, p99.9 {micros[2]:F1} us"));
+
+    private static long Rss(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        return 0;
+    }
+}

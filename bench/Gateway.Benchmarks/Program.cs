@@ -1,0 +1,14 @@
+using System.Globalization;
+using BenchmarkDotNet.Running;
+using Gateway.Benchmarks;
+
+// dotnet run -c Release --project bench/Gateway.Benchmarks -- load [buckets]   the load run against a silo process
+// dotnet run -c Release --project bench/Gateway.Benchmarks -- [BenchmarkDotNet arguments]
+if (args is ["load", ..])
+{
+    var buckets = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
+    return await LoadRun.RunAsync(buckets);
+}
+
+BenchmarkSwitcher.FromAssembly(typeof(LeaseHitBenchmarks).Assembly).Run(args);
+return 0;

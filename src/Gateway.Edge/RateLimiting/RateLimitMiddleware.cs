@@ -1,0 +1,55 @@
+using Gateway.Edge.Routing;
+using Gateway.Hosting.Http;
+using Gateway.Hosting.Observability;
+using RequestContext = Gateway.Edge.Observability.RequestContext;
+
+namespace Gateway.Edge.RateLimiting;
+
+/// <summary>
+/// In the proxy pipeline: picks the route's policy, asks the limiter, and either lets the
+/// request through with the <c>RateLimit-Policy</c> and <c>RateLimit</c> headers or answers 429 (or 503 when the limiter
+/// is unavailable and <c>on_backend_failure: closed</c>) as problem+json.
+/// </summary>
+internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter limiter, GatewayProxyConfigProvider routes, GatewayMetrics metrics)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var snapshot = routes.Current;
+        var client = RequestContext.ClientAddress(context); // resolved against trusted_proxies by ClientAddressMiddleware
+
+        var routeId = context.GetReverseProxyFeature().Route.Config.RouteId;
+        var route = snapshot.FindRoute(routeId);
+        var selected = route is null ? null : RateLimitPolicySelector.Select(route, RequestContext.Tier(context), snapshot.Source.RateLimit);
+        if (selected is null)
+        {
+            await next(context);
+            return;
+        }
+
+        var clientKey = RequestContext.UserId(context) is { } userId ? ClientKeys.ForUser(userId) : ClientKeys.ForAddress(client);
+        var decision = await limiter.AcquireAsync(selected.Name, selected.Policy, clientKey, context.RequestAborted);
+        var headers = context.Response.Headers;
+        headers[RateLimitHeaders.Policy] = RateLimitHeaders.FormatPolicy(selected.Name, selected.Policy);
+        if (!decision.BackendUnavailable)
+        {
+            headers[RateLimitHeaders.State] = RateLimitHeaders.FormatState(selected.Name, decision.Remaining, decision.RetryAfter);
+        }
+
+        if (decision.Allowed)
+        {
+            // YARP appends the upstream's headers; an error answer of the proxy keeps ours as well.
+            await next(context);
+            return;
+        }
+
+        if (decision.BackendUnavailable)
+        {
+            await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The rate limiter is unavailable.");
+            return;
+        }
+
+        metrics.RateLimitExceeded(routeId, selected.Name);
+        headers.RetryAfter = Math.Max(1, RateLimitHeaders.CeilingSeconds(decision.RetryAfter)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await ProblemResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests, $"Rate limit \"{selected.Name}\" exceeded.");
+    }
+}

@@ -1,0 +1,98 @@
+using System.Net.Http.Headers;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace Gateway.Edge.Sessions;
+
+/// <summary>
+/// On every route: removes any <c>X-User-Id</c>, <c>X-User-Tier</c> or <c>X-User-Roles</c> the client sent (any case,
+/// <c>_</c> for <c>-</c>), then adds them from the request's valid session, if any.
+/// </summary>
+internal sealed class IdentityHeaderTransforms : ITransformProvider
+{
+    public const string UserId = "X-User-Id";
+    public const string UserTier = "X-User-Tier";
+    public const string UserRoles = "X-User-Roles";
+
+    private static readonly string[] Names = [UserId, UserTier, UserRoles];
+
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+    }
+
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+    }
+
+    public void Apply(TransformBuilderContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.AddRequestTransform(Transform);
+    }
+
+    /// <summary>True for the identity headers' names in any case and with underscores for dashes.</summary>
+    public static bool IsIdentityHeader(string name)
+    {
+        foreach (var candidate in Names)
+        {
+            if (name.Length != candidate.Length)
+            {
+                continue;
+            }
+
+            var match = true;
+            for (var i = 0; i < name.Length && match; i++)
+            {
+                var c = name[i] == '_' ? '-' : name[i];
+                match = char.ToUpperInvariant(c) == char.ToUpperInvariant(candidate[i]);
+            }
+
+            if (match)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal static ValueTask Transform(RequestTransformContext context)
+    {
+        Strip(context.ProxyRequest.Headers);
+        if (context.ProxyRequest.Content is { } content)
+        {
+            Strip(content.Headers);
+        }
+
+        if (context.HttpContext.Features.Get<SessionFeature>() is { } session)
+        {
+            var headers = context.ProxyRequest.Headers;
+            headers.TryAddWithoutValidation(UserId, session.Identity.UserId);
+            if (!string.IsNullOrEmpty(session.Identity.Tier))
+            {
+                headers.TryAddWithoutValidation(UserTier, session.Identity.Tier);
+            }
+
+            headers.TryAddWithoutValidation(UserRoles, string.Join(',', session.Identity.Roles.IsDefault ? [] : session.Identity.Roles));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static void Strip(HttpHeaders headers)
+    {
+        List<string>? found = null;
+        foreach (var header in headers.NonValidated)
+        {
+            if (IsIdentityHeader(header.Key))
+            {
+                (found ??= []).Add(header.Key);
+            }
+        }
+
+        foreach (var name in found ?? [])
+        {
+            headers.Remove(name);
+        }
+    }
+}

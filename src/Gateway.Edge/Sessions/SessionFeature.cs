@@ -1,0 +1,72 @@
+using Gateway.Grains.Contracts;
+using Gateway.Hosting.Http;
+using Gateway.Hosting.Observability;
+
+namespace Gateway.Edge.Sessions;
+
+/// <summary>The valid session of a request, set by the session check and read by the identity header transform.</summary>
+internal sealed record SessionFeature(string SessionId, SessionSnapshot Session)
+{
+    public SessionIdentity Identity => Session.Identity;
+}
+
+/// <summary>What the edge does with the outcome of a session check: accept the identity, or refuse with 401.</summary>
+internal static class SessionOutcome
+{
+    /// <summary>
+    /// Makes the session's identity the request's (access log, rate-limit tier, identity headers) and, when the token
+    /// was signed with the previous key, sends the same session back signed with the current one.
+    /// </summary>
+    public static void Accept(HttpContext context, SessionCheck check, SessionResolver resolver, bool secureCookie)
+    {
+        var session = check.Session!;
+        context.Features.Set(new SessionFeature(check.SessionId!, session));
+        Observability.RequestContext.SetSession(context, session.Identity.UserId, session.Identity.Tier);
+        if (check.SignedWithPrevious)
+        {
+            var token = resolver.Codec.Issue(check.SessionId!);
+            var cookie = resolver.CookieName;
+            context.Response.OnStarting(() =>
+            {
+                SessionCookie.Append(context.Response, cookie, token, secureCookie);
+                return Task.CompletedTask;
+            });
+        }
+    }
+
+    public static Task RefuseAsync(HttpContext context, GatewayMetrics metrics, string reason)
+    {
+        metrics.AuthFailed(reason);
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return ProblemResponse.WriteAsync(context, StatusCodes.Status401Unauthorized, DetailFor(reason), extensions: new Dictionary<string, object?> { ["reason"] = reason });
+    }
+
+    private static string DetailFor(string reason) => reason switch
+    {
+        AuthFailureReason.Missing => "This route needs a session: log in at POST /auth/login.",
+        AuthFailureReason.Malformed => "The session token is malformed.",
+        AuthFailureReason.BadSignature => "The session token's signature is not valid.",
+        AuthFailureReason.Expired => "The session has expired.",
+        AuthFailureReason.Revoked => "The session has been revoked.",
+        _ => "The credentials were not accepted.",
+    };
+}
+
+/// <summary>The session cookie: HttpOnly, SameSite=Lax, Path=/, Secure unless <c>session.secure_cookie: false</c>.</summary>
+internal static class SessionCookie
+{
+    public static void Append(HttpResponse response, string name, string token, bool secure) =>
+        response.Cookies.Append(name, token, Options(secure));
+
+    public static void Delete(HttpResponse response, string name, bool secure) =>
+        response.Cookies.Delete(name, Options(secure));
+
+    private static CookieOptions Options(bool secure) => new()
+    {
+        HttpOnly = true,
+        SameSite = SameSiteMode.Lax,
+        Secure = secure,
+        Path = "/",
+        IsEssential = true,
+    };
+}

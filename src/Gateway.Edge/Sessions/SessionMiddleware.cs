@@ -1,0 +1,63 @@
+using Gateway.Edge.Routing;
+using Gateway.Hosting.Configuration;
+using Gateway.Hosting.Http;
+using Gateway.Hosting.Observability;
+
+namespace Gateway.Edge.Sessions;
+
+/// <summary>
+/// Runs in YARP's proxy pipeline: applies the route's <c>auth</c> mode. <c>none</c> does not look at sessions;
+/// <c>optional</c> uses a valid session and ignores an invalid one; <c>required</c> answers 401 without a valid one.
+/// </summary>
+internal sealed partial class SessionMiddleware(
+    RequestDelegate next,
+    GatewayProxyConfigProvider routes,
+    SessionResolver resolver,
+    GatewayConfigStore config,
+    GatewayMetrics metrics,
+    ILogger<SessionMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var routeId = context.GetReverseProxyFeature().Route.Config.RouteId;
+        var auth = routes.Current.FindRoute(routeId)?.Auth ?? AuthMode.None;
+        if (auth == AuthMode.None)
+        {
+            await next(context);
+            return;
+        }
+
+        SessionCheck check;
+        try
+        {
+            check = await resolver.CheckAsync(context);
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            LogSessionStoreFailed(logger, ex);
+            if (auth == AuthMode.Required)
+            {
+                await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Sessions cannot be checked right now.");
+                return;
+            }
+
+            await next(context);
+            return;
+        }
+
+        if (check.IsValid)
+        {
+            SessionOutcome.Accept(context, check, resolver, config.Current.Session.SecureCookie);
+        }
+        else if (auth == AuthMode.Required)
+        {
+            await SessionOutcome.RefuseAsync(context, metrics, check.FailureReason!);
+            return;
+        }
+
+        await next(context);
+    }
+
+    [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "Session check failed: the session grains did not answer")]
+    private static partial void LogSessionStoreFailed(ILogger logger, Exception exception);
+}

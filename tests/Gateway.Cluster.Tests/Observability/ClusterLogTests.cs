@@ -1,0 +1,115 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Gateway.Cluster.Tests.Observability;
+
+/// <summary>
+/// The stdout of real silo and edge processes: JSON lines, correlation ids on what a request logs (a grain call that
+/// fails because no silo is left included), and never a secret, whatever the traffic.
+/// </summary>
+public sealed class ClusterLogTests : IAsyncLifetime
+{
+    private TestUpstream _upstream = null!;
+    private LocalCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await TestUpstream.StartAsync();
+        _cluster = await LocalCluster.StartAsync(
+            $$"""
+            upstreams: { echo: { destinations: ["{{_upstream.Address}}"] } }
+            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo } ]
+            """,
+            silos: 1,
+            edges: 1);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ProcessOutput_TrafficWithSecrets_EveryLineJsonAndNoSecretValue()
+    {
+        var edge = _cluster.Edges[0];
+        var silo = _cluster.Silos[0];
+        await SendAsync(edge, "/api/hello", "scan-1", new AuthenticationHeaderValue("Bearer", ObservedCluster.SessionSecret));
+        await SendAsync(edge, "/admin/clients/203.0.113.9", "scan-2", new AuthenticationHeaderValue("Bearer", ObservedCluster.AdminToken));
+        await SendAsync(edge, "/admin/clients/203.0.113.9", "scan-3", new AuthenticationHeaderValue("Bearer", "wrong-" + ObservedCluster.AdminToken));
+        await SendAsync(silo, "/dashboard/", "scan-4", Basic(ObservedCluster.AdminToken));
+        await SendAsync(silo, "/dashboard/", "scan-5", Basic("wrong-" + ObservedCluster.AdminToken));
+        await SendAsync(edge, "/api/" + Uri.EscapeDataString(ObservedCluster.AdminToken[..8]) + "-end", "scan-6", null);
+
+        // The access line of the last request is the marker that the edge has written everything before it.
+        await WaitForLineAsync(edge.Process, line => line.Contains("\"correlation_id\":\"scan-6\"", StringComparison.Ordinal));
+        var processes = new[] { edge.Process, silo.Process };
+
+        foreach (var process in processes)
+        {
+            var lines = process.Output.ToList();
+            Assert.NotEmpty(lines);
+            foreach (var line in lines)
+            {
+                Assert.DoesNotContain(ObservedCluster.SessionSecret, line, StringComparison.Ordinal);
+                Assert.DoesNotContain(ObservedCluster.AdminToken, line, StringComparison.Ordinal);
+                Assert.DoesNotContain(Basic(ObservedCluster.AdminToken).Parameter!, line, StringComparison.Ordinal);
+                using var json = JsonDocument.Parse(line);
+                Assert.True(json.RootElement.TryGetProperty("level", out _), $"{process.Name}: no level in {line}");
+                Assert.True(json.RootElement.TryGetProperty("timestamp", out _), $"{process.Name}: no timestamp in {line}");
+                Assert.True(json.RootElement.TryGetProperty("message", out _), $"{process.Name}: no message in {line}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ReadinessProbe_NoSiloLeft_GrainCallFailureLoggedAtErrorWithCorrelationId()
+    {
+        var edge = _cluster.Edges[0];
+        _cluster.Silos[0].Process.Signal(ChildProcess.SigKill);
+        await _cluster.Silos[0].Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/health/ready", UriKind.Relative));
+        request.Headers.Add("X-Correlation-ID", "ready-no-silo");
+        using var response = await edge.Client.SendAsync(request);
+        var line = await WaitForLineAsync(edge.Process, l => l.Contains("\"correlation_id\":\"ready-no-silo\"", StringComparison.Ordinal) && l.Contains("\"level\":\"ERROR\"", StringComparison.Ordinal));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.NotNull(line);
+        using var json = JsonDocument.Parse(line);
+        Assert.Equal("ERROR", json.RootElement.GetProperty("level").GetString());
+        Assert.Equal("ready-no-silo", json.RootElement.GetProperty("correlation_id").GetString());
+        Assert.Equal("grain_cluster", json.RootElement.GetProperty("health_check_name").GetString());
+    }
+
+    private static AuthenticationHeaderValue Basic(string token) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes("admin:" + token)));
+
+    private static async Task SendAsync(ClusterNode node, string path, string correlationId, AuthenticationHeaderValue? authorization)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        request.Headers.Add("X-Correlation-ID", correlationId);
+        request.Headers.Authorization = authorization;
+        using var response = await node.Client.SendAsync(request);
+        Assert.True((int)response.StatusCode < 500, $"{path} answered {(int)response.StatusCode}");
+    }
+
+    private static async Task<string?> WaitForLineAsync(ChildProcess process, Func<string, bool> match)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var line = process.Output.FirstOrDefault(match);
+            if (line is not null)
+            {
+                return line;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return null;
+    }
+}

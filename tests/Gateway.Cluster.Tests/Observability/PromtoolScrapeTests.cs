@@ -1,0 +1,92 @@
+using System.Diagnostics;
+
+namespace Gateway.Cluster.Tests.Observability;
+
+/// <summary>
+/// <c>promtool check metrics</c> (Debian's <c>prometheus</c> package) on live scrapes. The gateway's own families
+/// (<c>gateway_*</c>, <c>process_*</c>) must pass without a single finding; the whole scrape must parse, and what
+/// promtool lints in it may only concern series of other libraries (Orleans' meters, .NET runtime counters).
+/// </summary>
+public sealed class PromtoolScrapeTests(ObservedCluster fixture) : IClassFixture<ObservedCluster>
+{
+    private const int LintProblemsExitCode = 3;
+
+    [Fact]
+    public async Task PromtoolCheckMetrics_EdgeScrapeOfGatewayFamilies_PassesWithoutFindings()
+    {
+        await SendTrafficAsync();
+        var scrape = await ObservedCluster.ScrapeUntilAsync(fixture.Edge, t => t.Contains("gateway_redis_operation_duration_seconds_bucket{", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+        var ours = OwnFamilies(scrape);
+
+        var (exitCode, output) = await CheckMetricsAsync(ours);
+
+        foreach (var family in new[] { "gateway_requests_total", "gateway_request_duration_seconds", "gateway_upstream_errors_total", "gateway_upstream_duration_seconds", "gateway_active_connections", "gateway_redis_operation_duration_seconds", "process_resident_memory_bytes", "process_cpu_seconds_total" })
+        {
+            Assert.Contains($"# TYPE {family} ", ours, StringComparison.Ordinal);
+        }
+
+        Assert.True(exitCode == 0, $"promtool check metrics exited {exitCode}:\n{output}");
+        Assert.Equal(string.Empty, output.Trim());
+    }
+
+    [Theory]
+    [InlineData("edge")]
+    [InlineData("silo")]
+    public async Task PromtoolCheckMetrics_WholeScrape_ParsesAndFindsNothingOfOurs(string process)
+    {
+        await SendTrafficAsync();
+        ClusterNode node = process == "edge" ? fixture.Edge : fixture.Cluster.Silos[0];
+        var scrape = await node.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        var (exitCode, output) = await CheckMetricsAsync(scrape);
+
+        Assert.True(exitCode is 0 or LintProblemsExitCode, $"promtool could not parse the {process} scrape (exit {exitCode}):\n{output}");
+        var ourFindings = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(line => line.StartsWith("gateway_", StringComparison.Ordinal) || line.StartsWith("process_", StringComparison.Ordinal))
+            .ToList();
+        Assert.True(ourFindings.Count == 0, "promtool findings on the gateway's own series:\n" + string.Join('\n', ourFindings));
+    }
+
+    /// <summary>The HELP, TYPE and sample lines of the gateway's own families.</summary>
+    internal static string OwnFamilies(string scrape) =>
+        string.Join('\n', scrape.Split('\n').Where(line => IsOurs(line.StartsWith("# ", StringComparison.Ordinal) ? line.Split(' ')[2] : line))) + "\n";
+
+    private static bool IsOurs(string nameOrSample) =>
+        nameOrSample.StartsWith("gateway_", StringComparison.Ordinal) || nameOrSample.StartsWith("process_", StringComparison.Ordinal);
+
+    private async Task SendTrafficAsync()
+    {
+        using var ok = await fixture.Edge.Client.GetAsync(new Uri("/api/promtool", UriKind.Relative));
+        using var bad = await fixture.Edge.Client.GetAsync(new Uri("/down/promtool", UriKind.Relative));
+        Assert.Equal(System.Net.HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.BadGateway, bad.StatusCode);
+    }
+
+    private static async Task<(int ExitCode, string Output)> CheckMetricsAsync(string exposition)
+    {
+        var info = new ProcessStartInfo(LocatePromtool())
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add("check");
+        info.ArgumentList.Add("metrics");
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("promtool did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(exposition);
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static string LocatePromtool() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Append("/usr/bin")
+            .Select(dir => Path.Combine(dir, "promtool"))
+            .FirstOrDefault(File.Exists)
+        ?? throw new InvalidOperationException("promtool is not installed: install Debian's `prometheus` package (apt-get install prometheus).");
+}

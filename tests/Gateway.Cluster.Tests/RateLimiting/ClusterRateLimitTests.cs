@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using System.Net;
+using Xunit.Abstractions;
+
+namespace Gateway.Cluster.Tests.RateLimiting;
+
+/// <summary>3 edges and 2 silos over a real redis-server; one client round-robined over the edges far above its limit.</summary>
+public sealed class ClusterRateLimitTests(ITestOutputHelper output)
+{
+    private const int Requests = 40;
+    private const int Burst = 20;
+
+    [Theory]
+    [InlineData("exact", 0.0)]
+    [InlineData("fast", 0.2)]
+    public async Task Get_OneClientOverAllEdges_AdmittedWithinBoundAndAtLeastNinetyPercent(string mode, double extraSeconds)
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var cluster = await LocalCluster.StartAsync(Yaml(upstream, mode, "closed"), silos: 2, edges: 3);
+        var client = "198.51.100.10";
+        await WarmUpAsync(cluster, client);
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the bucket refills what the warm-up took
+
+        var run = await LoadRun.RunAsync(cluster.Edges, [client], "/api/x", TimeSpan.FromSeconds(6), workers: 6);
+
+        var (first, last) = run.Span(client);
+        var admitted = run.Count(client, HttpStatusCode.OK);
+        var bound = Burst + (Requests * (last - first + extraSeconds));
+        var excess = run.MaxExcess(client, Requests, 1, Burst, extraSeconds);
+        output.WriteLine($"{mode}: sent {run.Shots.Count}, admitted {admitted}, 429 {run.Count(client, HttpStatusCode.TooManyRequests)}, other {run.Shots.Count - admitted - run.Count(client, HttpStatusCode.TooManyRequests)}, bound over the run {bound:F1}, worst window excess {excess:F2}");
+        foreach (var other in run.Shots.Where(s => s.Status is not (HttpStatusCode.OK or HttpStatusCode.TooManyRequests)).GroupBy(s => (s.Status, Second: (int)s.SentAt)))
+        {
+            output.WriteLine($"  {other.Count()} x {(int)other.Key.Status} in second {other.Key.Second} of the run");
+        }
+
+        Assert.True(run.Shots.Count > 5 * bound, $"the client must be well above its limit: {run.Shots.Count} sent for a bound of {bound:F1}");
+        Assert.True(excess <= 0, $"admitted beyond the bound by {excess:F2} in some window");
+        Assert.True(admitted >= 0.9 * (Burst + (Requests * (last - first))), $"admitted {admitted} < 90% of {Burst + (Requests * (last - first)):F1}");
+        // on_backend_failure is closed here, so a decision that missed the 50 ms budget (2 cores shared by 5 servers and
+        // the load) is a 503, never an extra admission; they must stay rare.
+        var unavailable = run.Count(client, HttpStatusCode.ServiceUnavailable);
+        Assert.True(unavailable <= run.Shots.Count * 0.05, $"{unavailable} of {run.Shots.Count} answered 503");
+        Assert.All(run.Shots, s => Assert.True(s.Status is HttpStatusCode.OK or HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable, $"status {s.Status}"));
+    }
+
+    [Fact]
+    public async Task Get_SilosFrozen_OpenAdmitsAndClosedAnswers503WithinBudget()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var cluster = await LocalCluster.StartAsync(Yaml(upstream, "exact", "open"), silos: 2, edges: 1);
+        var edge = cluster.Edges[0];
+        await WarmUpAsync(cluster, "198.51.100.251");
+        try
+        {
+            foreach (var silo in cluster.Silos)
+            {
+                silo.Process.Signal(ChildProcess.SigStop);
+            }
+
+            var open = await SampleAsync(edge, "198.51.100.20", count: 10);
+            Assert.All(open, s => Assert.Equal(HttpStatusCode.OK, s.Status));
+            var metrics = await edge.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            Assert.Contains(metrics.Split('\n'), line => line.StartsWith("gateway_ratelimit_backend_failures_total", StringComparison.Ordinal) && line.Contains("outcome=\"admitted\"", StringComparison.Ordinal));
+
+            await File.WriteAllTextAsync(cluster.ConfigPath, Yaml(upstream, "exact", "closed", requests: Requests + 1));
+            await WaitForPolicyAsync(edge, $"q={Requests + 1}");
+            var closed = await SampleAsync(edge, "198.51.100.21", count: 10);
+            Assert.All(closed, s => Assert.Equal(HttpStatusCode.ServiceUnavailable, s.Status));
+            Assert.All(closed, s => Assert.Equal("application/problem+json", s.ContentType));
+
+            var slowest = open.Concat(closed).Max(s => s.Elapsed);
+            output.WriteLine($"slowest decision with frozen silos (whole HTTP round trip): {slowest.TotalMilliseconds:F1} ms");
+            Assert.True(slowest < TimeSpan.FromMilliseconds(500), $"a request took {slowest.TotalMilliseconds} ms");
+        }
+        finally
+        {
+            foreach (var silo in cluster.Silos)
+            {
+                silo.Process.Signal(ChildProcess.SigCont);
+            }
+        }
+    }
+
+    internal static string Yaml(TestUpstream upstream, string mode, string onFailure, int requests = Requests) => $$"""
+        upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
+        routes:
+          - { id: echo, path: "/api/{**rest}", upstream: echo }
+        ratelimit:
+          default: { requests: {{requests}}, period: 1s, burst: {{Burst}} }
+          mode: {{mode}}
+          on_backend_failure: {{onFailure}}
+        trusted_proxies: ["127.0.0.1/32"]
+        """;
+
+    /// <summary>
+    /// Activates the client's bucket and warms connections and code on every edge: a cold first call (activation, state
+    /// read, first use of the grain on that silo) can exceed the 50 ms budget.
+    /// </summary>
+    internal static async Task WarmUpAsync(LocalCluster cluster, string client)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        foreach (var edge in cluster.Edges)
+        {
+            while (true)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/api/warm-up");
+                request.Headers.Add("X-Forwarded-For", client);
+                using var response = await edge.Client.SendAsync(request);
+                if (response.Headers.Contains("RateLimit") || DateTime.UtcNow > deadline)
+                {
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private static async Task WaitForPolicyAsync(EdgeNode edge, string expected)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            using var response = await edge.Client.GetAsync(new Uri("/api/reload-probe", UriKind.Relative));
+            if (response.Headers.TryGetValues("RateLimit-Policy", out var values) && values.Single().Contains(expected, StringComparison.Ordinal))
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        throw new TimeoutException("the edge did not apply the new gateway.yml");
+    }
+
+    private static async Task<List<(HttpStatusCode Status, TimeSpan Elapsed, string? ContentType)>> SampleAsync(EdgeNode edge, string client, int count)
+    {
+        var samples = new List<(HttpStatusCode, TimeSpan, string?)>();
+        for (var i = 0; i < count; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/api/frozen");
+            request.Headers.Add("X-Forwarded-For", client);
+            var clock = Stopwatch.StartNew();
+            using var response = await edge.Client.SendAsync(request);
+            samples.Add((response.StatusCode, clock.Elapsed, response.Content.Headers.ContentType?.MediaType));
+        }
+
+        return samples;
+    }
+}

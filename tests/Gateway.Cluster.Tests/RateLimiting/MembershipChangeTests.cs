@@ -1,0 +1,65 @@
+using System.Net;
+using Xunit.Abstractions;
+
+namespace Gateway.Cluster.Tests.RateLimiting;
+
+/// <summary>
+/// Overshoot when one of three silos dies or leaves under load: buckets are restored from their checkpoints, not handed out
+/// fresh. Many clients, so that the silo that goes away holds about a third of the buckets.
+/// </summary>
+public sealed class MembershipChangeTests(ITestOutputHelper output)
+{
+    private const int Requests = 20;
+    private const int Burst = 10;
+
+    [Fact]
+    public async Task Get_SiloKilledUnderLoad_OvershootWithinCheckpointBound()
+    {
+        var (worst, mean) = await RunAsync(silo => silo.Process.Signal(ChildProcess.SigKill), "killed");
+
+        // A crash loses what was taken since the last checkpoint: at most a tenth of the burst, or one checkpoint delay (1 s) of refill.
+        Assert.True(worst <= Burst + Requests, $"worst overshoot {worst:F1}, mean {mean:F2}");
+    }
+
+    [Fact]
+    public async Task Get_SiloLeavesGracefully_NoFreshBuckets()
+    {
+        var (worst, mean) = await RunAsync(silo => silo.Process.Signal(ChildProcess.SigTerm), "left");
+
+        // Deactivation writes every bucket that is not full: no fresh bucket, so nothing like a whole burst extra.
+        Assert.True(worst <= Burst / 2.0, $"worst overshoot {worst:F1}, mean {mean:F2}");
+    }
+
+    private async Task<(double Worst, double Mean)> RunAsync(Action<SiloNode> removeSilo, string what)
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        await using var cluster = await LocalCluster.StartAsync(
+            $$"""
+            upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
+            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo } ]
+            ratelimit:
+              default: { requests: {{Requests}}, period: 1s, burst: {{Burst}} }
+              mode: exact
+              on_backend_failure: closed
+            trusted_proxies: ["127.0.0.1/32"]
+            """,
+            silos: 3,
+            edges: 2);
+        await ClusterRateLimitTests.WarmUpAsync(cluster, "198.51.100.252");
+        var clients = Enumerable.Range(1, 12).Select(i => $"203.0.113.{i}").ToList();
+
+        var run = await LoadRun.RunAsync(cluster.Edges, clients, "/api/load", TimeSpan.FromSeconds(10), workers: 16, during: async _ =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            removeSilo(cluster.Silos[1]);
+        });
+
+        var excess = clients.Select(c => run.MaxExcess(c, Requests, 1, Burst, 0)).ToList();
+        var worst = excess.Max();
+        var mean = excess.Average(e => Math.Max(0, e));
+        output.WriteLine($"silo {what}: sent {run.Shots.Count}, 200 {run.Count(HttpStatusCode.OK)}, 429 {run.Count(HttpStatusCode.TooManyRequests)}, 503 {run.Count(HttpStatusCode.ServiceUnavailable)}, other {run.Shots.Count(s => s.Status is not (HttpStatusCode.OK or HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable))}");
+        output.WriteLine($"silo {what}: overshoot per client over the bound (tokens): worst {worst:F1}, mean of positive {mean:F2}, clients over: {excess.Count(e => e > 0)}/{clients.Count}");
+        Assert.True(run.Count(HttpStatusCode.OK) > clients.Count * Burst, "the load run admitted too little to measure anything");
+        return (worst, mean);
+    }
+}

@@ -1,0 +1,138 @@
+using System.Net;
+using System.Text;
+using StackExchange.Redis;
+
+namespace Gateway.Cluster.Tests.Sessions;
+
+/// <summary>Session state in a real redis-server: it survives a restart of every silo and edge, is stored as plain JSON, and goes on revocation.</summary>
+public sealed class SessionPersistenceTests : IAsyncLifetime
+{
+    private const string OldSecret = "test-secret-0123456789abcdef0123456789abcdef";
+    private const string NewSecret = "rotated-secret-0123456789abcdef0123456789ab";
+
+    private TestUpstream _upstream = null!;
+    private LocalCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await TestUpstream.StartAsync();
+        _cluster = await LocalCluster.StartAsync(SessionHttp.Config(_upstream.Address), silos: 1, edges: 1);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task RestartEverySiloAndEdge_SessionStillValidAndStoredWithoutTypeNames()
+    {
+        var token = await SessionHttp.LoginAsync(_cluster.Edges[0], "alice");
+        var sessionId = token.Split('.')[2];
+
+        await RestartEverythingAsync();
+
+        using var response = await SessionHttp.SendAsync(_cluster.Edges[0], HttpMethod.Get, "/api/private/after-restart", bearer: token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var stored = await StoredStateAsync(sessionId);
+        Assert.Contains("\"user_id\":\"alice\"", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("$type", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("Gateway.", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(token, stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Logout_StoredSession_DeletedFromRedisWithExpiryOnWhatRemains()
+    {
+        var token = await SessionHttp.LoginAsync(_cluster.Edges[0], "bob");
+        var sessionId = token.Split('.')[2];
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_cluster.Redis.ConnectionString);
+        var key = await SessionKeyAsync(redis, sessionId);
+        Assert.NotNull(key);
+        var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(key.Value);
+        Assert.NotNull(ttl); // no session key lives forever
+
+        using var logout = await SessionHttp.SendAsync(_cluster.Edges[0], HttpMethod.Post, "/auth/logout", bearer: token);
+
+        Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
+        Assert.False(await redis.GetDatabase().KeyExistsAsync(key.Value));
+    }
+
+    [Fact]
+    public async Task RotatedSecret_AfterEdgeRestart_OldTokenAcceptedAndResignedUnknownKeyRefused()
+    {
+        var token = await SessionHttp.LoginAsync(_cluster.Edges[0], "alice");
+        await _cluster.Edges[0].DisposeAsync();
+        _cluster.Edges.Clear();
+        var rotated = _cluster.AddEdge(new Dictionary<string, string> { ["SESSION_SECRET"] = NewSecret, ["SESSION_SECRET_PREVIOUS"] = OldSecret });
+        var newOnly = _cluster.AddEdge(new Dictionary<string, string> { ["SESSION_SECRET"] = NewSecret });
+        await Task.WhenAll(rotated.WaitReadyAsync(TimeSpan.FromSeconds(60)), newOnly.WaitReadyAsync(TimeSpan.FromSeconds(60)));
+
+        using var accepted = await SessionHttp.SendAsync(rotated, HttpMethod.Get, "/api/private/rotated", cookie: $"gw_test={token}");
+        using var refused = await SessionHttp.SendAsync(newOnly, HttpMethod.Get, "/api/private/rotated", cookie: $"gw_test={token}");
+
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        var cookie = Assert.Single(accepted.Headers.GetValues("Set-Cookie"));
+        var resigned = cookie["gw_test=".Length..cookie.IndexOf(';', StringComparison.Ordinal)];
+        Assert.NotEqual(token, resigned);
+        Assert.Equal(token.Split('.')[2], resigned.Split('.')[2]);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("bad_signature", await SessionHttp.ReasonAsync(refused));
+        using var resignedOnNewOnly = await SessionHttp.SendAsync(newOnly, HttpMethod.Get, "/api/private/rotated", cookie: $"gw_test={resigned}");
+        Assert.Equal(HttpStatusCode.OK, resignedOnNewOnly.StatusCode);
+    }
+
+    [Fact]
+    public async Task ClusteredEdge_WithoutSessionSecret_ExitsWithOneLineNamingIt()
+    {
+        await using var edge = ChildProcess.StartDotnet("edge-no-secret", "Gateway.Edge", new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort.Next()}",
+            ["REDIS_CONNECTION"] = _cluster.Redis.ConnectionString,
+            ["GATEWAY_CONFIG"] = _cluster.ConfigPath,
+        });
+
+        var exitCode = await edge.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, exitCode);
+        var line = Assert.Single(edge.Output, l => l.Contains("SESSION_SECRET", StringComparison.Ordinal));
+        Assert.StartsWith("configuration error:", line, StringComparison.Ordinal);
+    }
+
+    private async Task RestartEverythingAsync()
+    {
+        foreach (var node in _cluster.Edges.Concat<Gateway.Testing.ClusterNode>(_cluster.Silos))
+        {
+            await node.DisposeAsync();
+        }
+
+        _cluster.Edges.Clear();
+        _cluster.Silos.Clear();
+        var silo = _cluster.AddSilo();
+        await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        var edge = _cluster.AddEdge();
+        await edge.WaitReadyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    private async Task<string> StoredStateAsync(string sessionId)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_cluster.Redis.ConnectionString);
+        var key = await SessionKeyAsync(redis, sessionId) ?? throw new InvalidOperationException("no stored session");
+        return Encoding.UTF8.GetString((byte[])(await redis.GetDatabase().HashGetAsync(key, "data"))!);
+    }
+
+    private static async Task<RedisKey?> SessionKeyAsync(ConnectionMultiplexer redis, string sessionId)
+    {
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        await foreach (var key in server.KeysAsync(pattern: $"{LocalCluster.ServiceId}/state/*"))
+        {
+            if (key.ToString().Contains(sessionId, StringComparison.Ordinal))
+            {
+                return key;
+            }
+        }
+
+        return null;
+    }
+}

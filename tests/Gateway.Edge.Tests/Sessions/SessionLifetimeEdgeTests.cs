@@ -1,0 +1,98 @@
+using System.Net;
+using System.Text;
+using Gateway.Edge.RateLimiting;
+using Gateway.Edge.Sessions;
+using Gateway.Edge.Tests.Infrastructure;
+using Gateway.Grains.Sessions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Edge.Tests.Sessions;
+
+/// <summary>Key rotation and idle expiry through an embedded edge; the session clock is a <see cref="FakeTimeProvider"/>.</summary>
+public sealed class SessionLifetimeEdgeTests : IAsyncLifetime
+{
+    private const string Current = "current-secret-0123456789abcdef0123456789";
+    private const string Previous = "previous-secret-0123456789abcdef0123456789";
+
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+    private TestUpstream _upstream = null!;
+    private TestEdge _edge = null!;
+    private SessionTestClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await TestUpstream.StartAsync();
+        _edge = await TestEdge.StartAsync(
+            SessionEdgeTests.Config(_upstream.Address),
+            services =>
+            {
+                services.AddKeyedSingleton<TimeProvider>(SessionClock.Key, _clock);
+                services.AddSingleton<IRateLimiter>(new RecordingRateLimiter());
+            },
+            $"--SESSION_SECRET={Current}",
+            $"--SESSION_SECRET_PREVIOUS={Previous}",
+            "--SESSION_TTL=10m");
+        _client = new SessionTestClient(_edge.Client.BaseAddress!);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _edge.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task PreviousKeyToken_DuringRotation_AcceptedAndCookieResignedWithCurrentKey()
+    {
+        var login = await _client.LoginAsync("alice", "alice");
+        var sessionId = login.Token!.Split('.')[2];
+        var oldToken = new SessionTokenCodec(new SessionKeys(new SessionKey(Encoding.UTF8.GetBytes(Previous)), null, false)).Issue(sessionId);
+
+        using var response = await _client.GetAsync("/api/private/x", cookie: $"gw_test={oldToken}");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
+        Assert.StartsWith($"gw_test={login.Token};", cookie, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CurrentKeyToken_Used_NoCookieReissued()
+    {
+        var login = await _client.LoginAsync("bob", "bob");
+
+        using var response = await _client.GetAsync("/api/private/x", bearer: login.Token);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+    }
+
+    [Fact]
+    public async Task IdleSession_UsedWithinTtl_SlidesThenExpiresAfterTtlIdle()
+    {
+        var login = await _client.LoginAsync("alice", "alice");
+
+        // Each use within the 10 minute idle TTL pushes the expiry out: 27 minutes of use in steps of 9.
+        for (var i = 0; i < 3; i++)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(9));
+            using var used = await _client.GetAsync("/api/private/x", bearer: login.Token);
+            Assert.Equal(HttpStatusCode.OK, used.StatusCode);
+        }
+
+        _clock.Advance(TimeSpan.FromMinutes(10));
+        using var expired = await _client.GetAsync("/api/private/x", bearer: login.Token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+        Assert.Equal("expired", await SessionTestClient.ReasonAsync(expired));
+    }
+
+    [Fact]
+    public async Task Login_SessionTtlOverride_ExpiresAtFollowsSessionClock()
+    {
+        var login = await _client.LoginAsync("bob", "bob");
+
+        Assert.Contains($"\"expires_at\":\"{(_clock.GetUtcNow() + TimeSpan.FromMinutes(10)).UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}\"", login.Body, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,117 @@
+using Gateway.Grains.Contracts;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+
+namespace Gateway.Grains.Tests.RateLimiting;
+
+/// <summary>One in-process silo shared by the grain tests, on a fake clock (time never moves unless a test moves it).</summary>
+public sealed class RateLimitClusterFixture : IAsyncLifetime
+{
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UnixEpoch.AddYears(55));
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.AddMemoryGrainStorage(StorageNames.RateLimits);
+            silo.Services.AddSingleton<TimeProvider>(Time);
+        });
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await Cluster.DisposeAsync();
+}
+
+public sealed class RateLimitGrainTests(RateLimitClusterFixture fixture) : IClassFixture<RateLimitClusterFixture>
+{
+    private static readonly RateLimitRate FivePerSecond = new(5, TimeSpan.TicksPerSecond, 5);
+
+    private readonly InProcessTestCluster _cluster = fixture.Cluster;
+
+    [Fact]
+    public async Task AcquireAsync_BeyondBurst_DeniesWithWaitUntilNextToken()
+    {
+        var grain = _cluster.Client.GetGrain<IRateLimitGrain>(RateLimitKeys.Bucket("default", "ip:10.0.0.1"));
+
+        var grants = new List<RateLimitGrant>();
+        for (var i = 0; i < 6; i++)
+        {
+            grants.Add(await grain.AcquireAsync(FivePerSecond));
+        }
+
+        Assert.Equal([1, 1, 1, 1, 1, 0], grants.Select(g => g.Granted));
+        Assert.Equal([4, 3, 2, 1, 0, 0], grants.Select(g => g.Remaining));
+        Assert.Equal(TimeSpan.FromMilliseconds(200).Ticks, grants[^1].WaitTicks);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_AfterDeactivation_RestoresBucketInsteadOfFreshOne()
+    {
+        var grain = _cluster.Client.GetGrain<IRateLimitGrain>(RateLimitKeys.Bucket("default", "user:alice"));
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(1, (await grain.AcquireAsync(FivePerSecond)).Granted);
+        }
+
+        await _cluster.DeactivateAsync(grain);
+        var after = await grain.AcquireAsync(FivePerSecond);
+
+        Assert.Equal(0, after.Granted);
+    }
+
+    [Fact]
+    public async Task LeaseAsync_WantMoreThanLeaseCap_GrantsAtMostWhatRefillsInLeaseLife()
+    {
+        var fast = new RateLimitRate(1000, TimeSpan.TicksPerSecond, 1000);
+        var grain = _cluster.Client.GetGrain<IRateLimitGrain>(RateLimitKeys.Bucket("default", "ip:10.0.0.2"));
+
+        var grant = await grain.LeaseAsync(fast, want: 500, returning: 0);
+
+        Assert.Equal(fast.MaxLease, grant.Granted);
+        Assert.Equal(80, fast.MaxLease);
+        Assert.Equal(1000 - 80, grant.Remaining);
+    }
+
+    [Fact]
+    public async Task LeaseAsync_ReturningUnused_TokensAvailableAgain()
+    {
+        var grain = _cluster.Client.GetGrain<IRateLimitGrain>(RateLimitKeys.Bucket("default", "ip:10.0.0.3"));
+        var first = await grain.LeaseAsync(FivePerSecond, want: 1, returning: 0);
+
+        var second = await grain.LeaseAsync(FivePerSecond, want: 0, returning: first.Granted);
+
+        Assert.Equal(1, first.Granted);
+        Assert.Equal(5, second.Remaining);
+    }
+
+    [Fact]
+    public async Task PeekAsync_AfterUse_ReportsRemainingWithoutTaking()
+    {
+        var grain = _cluster.Client.GetGrain<IRateLimitGrain>(RateLimitKeys.Bucket("default", "ip:10.0.0.4"));
+        await grain.AcquireAsync(FivePerSecond);
+
+        var first = await grain.PeekAsync(FivePerSecond);
+        var second = await grain.PeekAsync(FivePerSecond);
+
+        Assert.Equal(4, first.Remaining);
+        Assert.Equal(first, second);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_PolicyChanged_NewRateAppliesToLiveBucket()
+    {
+        var grain = _cluster.Client.GetGrain<IRateLimitGrain>(RateLimitKeys.Bucket("default", "ip:10.0.0.5"));
+        await grain.AcquireAsync(FivePerSecond);
+
+        var bigger = await grain.AcquireAsync(new RateLimitRate(50, TimeSpan.TicksPerSecond, 50));
+
+        // The debt is kept in time (0.2 s), which the new rate reads as 10 tokens.
+        Assert.Equal(1, bigger.Granted);
+        Assert.Equal(50 - 10 - 1, bigger.Remaining);
+    }
+}
