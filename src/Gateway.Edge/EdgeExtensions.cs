@@ -8,6 +8,7 @@ using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
 using Microsoft.AspNetCore.Diagnostics;
+using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
 using Yarp.ReverseProxy.Configuration;
 
@@ -28,6 +29,11 @@ public static partial class EdgeExtensions
             var redis = new RedisConnection(settings.Redis!);
             builder.Services.AddGatewayRedis(redis);
             builder.UseOrleansClient(client => client.ConfigureGatewayClient(settings, redis));
+
+            // A clustered edge is only an Orleans client: the silos export Orleans' meters, whose instruments carry
+            // neither help text nor base units (promtool lints them); keep the edge's scrape to its own series.
+            builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
+                metrics.AddView(instrument => instrument.Meter.Name == "Microsoft.Orleans" ? MetricStreamConfiguration.Drop : null));
         }
 
         // Start Kestrel while the Orleans client is still looking for a silo: health answers, readiness says why not.

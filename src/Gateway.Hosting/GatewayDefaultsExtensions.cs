@@ -64,6 +64,12 @@ public static class GatewayDefaultsExtensions
                 .AddMeter(GatewayMetrics.MeterName)
                 .AddMeter("Microsoft.Orleans")
                 .AddRuntimeInstrumentation()
+
+                // Prometheus reserves the _count suffix for histograms and summaries (promtool lints it): rename the three
+                // .NET runtime gauges that end in .count.
+                .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" })
+                .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpus" })
+                .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timers.active" })
                 .AddPrometheusExporter())
             .WithTracing(tracing =>
             {
