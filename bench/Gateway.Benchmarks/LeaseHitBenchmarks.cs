@@ -9,6 +9,7 @@ namespace Gateway.Benchmarks;
 /// times a second), against an in-memory token bucket of System.Threading.RateLimiting as the baseline.
 /// </summary>
 [MemoryDiagnoser]
+[Config(typeof(PercentileConfig))]
 public class LeaseHitBenchmarks
 {
     private static readonly RateLimitPolicy Policy = new(10_000_000, TimeSpan.FromSeconds(1), 10_000_000);

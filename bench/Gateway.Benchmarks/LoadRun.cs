@@ -32,9 +32,10 @@ internal static class LoadRun
             [EnvironmentVariables.ServiceId] = serviceId,
             [EnvironmentVariables.ClusterId] = clusterId,
             ["Logging__LogLevel__Default"] = "Warning",
-            ["DOTNET_gcServer"] = "0",
+            ["DOTNET_gcServer"] = Environment.GetEnvironmentVariable("BENCH_SILO_GCSERVER") ?? "0",
         });
         await WaitReadyAsync(silo, httpPort);
+        Console.WriteLine(FormattableString.Invariant($"silo pid {silo.Id}: DOTNET_gcServer={Environment.GetEnvironmentVariable("BENCH_SILO_GCSERVER") ?? "0"}, GC threads [{ServerGcThreads(silo.Id)}]"));
         await using var edge = await BenchmarkHost.StartAsync("exact", gatewayPort, serviceId, clusterId);
         var probe = edge.Grains.GetGrain<IClusterProbeGrain>(0);
 
@@ -70,17 +71,31 @@ internal static class LoadRun
             while ((i = Interlocked.Increment(ref next)) <= buckets)
             {
                 await edge.Limiter.AcquireAsync("default", small, "ip:10." + (i >> 16) + "." + ((i >> 8) & 255) + "." + (i & 255), CancellationToken.None);
+                if (i % 100_000 == 0)
+                {
+                    Console.WriteLine(FormattableString.Invariant($"  {i} buckets after {clock.Elapsed.TotalSeconds:F1} s, silo RSS {Rss(silo.Id) / 1048576.0:F1} MiB"));
+                }
             }
         }));
         var rssActive = Rss(silo.Id);
         var activationsActive = await management.GetTotalActivationCount();
         Console.WriteLine(FormattableString.Invariant($"{buckets} buckets activated in {clock.Elapsed.TotalSeconds:F1} s; activations {activationsBefore} -> {activationsActive}; silo RSS {rssBefore / 1048576.0:F1} MiB -> {rssActive / 1048576.0:F1} MiB; {(rssActive - rssBefore) / (double)buckets:F0} bytes per active bucket (RSS, includes GC headroom)"));
-        for (var waited = 0; waited < 60; waited += 5)
+        // Wait (up to BENCH_IDLE_SECONDS, default 60) for the buckets to deactivate, then keep watching RSS for
+        // BENCH_AFTER_IDLE_SECONDS (default 0) more to see whether the silo hands the memory back.
+        var idleLimit = int.Parse(Environment.GetEnvironmentVariable("BENCH_IDLE_SECONDS") ?? "60", CultureInfo.InvariantCulture);
+        var afterIdle = int.Parse(Environment.GetEnvironmentVariable("BENCH_AFTER_IDLE_SECONDS") ?? "0", CultureInfo.InvariantCulture);
+        var idleSince = -1;
+        for (var waited = 0; waited < idleLimit || (idleSince >= 0 && waited < idleSince + afterIdle); waited += 5)
         {
             await Task.Delay(TimeSpan.FromSeconds(5));
             var activations = await management.GetTotalActivationCount();
             Console.WriteLine(FormattableString.Invariant($"idle {waited + 5,2} s: activations {activations}, silo RSS {Rss(silo.Id) / 1048576.0:F1} MiB"));
-            if (activations <= activationsBefore + 10)
+            if (activations <= activationsBefore + 10 && idleSince < 0)
+            {
+                idleSince = waited + 5;
+            }
+
+            if (idleSince >= 0 && waited + 5 >= idleSince + afterIdle)
             {
                 break;
             }
@@ -154,6 +169,28 @@ internal static class LoadRun
 
     private static void Print(string what, double[] micros) =>
         Console.WriteLine(FormattableString.Invariant($"{what}: p50 {micros[0]:F1} us, p99 {micros[1]:F1} us, p99.9 {micros[2]:F1} us"));
+
+    /// <summary>The silo's GC thread names with counts (server GC runs one ".NET Server GC" thread per heap).</summary>
+    private static string ServerGcThreads(int pid)
+    {
+        var names = new List<string>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+                if (name.Contains("GC", StringComparison.Ordinal))
+                {
+                    names.Add(name);
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return string.Join(", ", names.GroupBy(n => n, StringComparer.Ordinal).Select(g => g.Key + " x" + g.Count()));
+    }
 
     private static long Rss(int pid)
     {

@@ -6,7 +6,9 @@ namespace Gateway.Edge.Sessions;
 
 /// <summary>
 /// On every route: removes any <c>X-User-Id</c>, <c>X-User-Tier</c> or <c>X-User-Roles</c> the client sent (any case,
-/// <c>_</c> for <c>-</c>), then adds them from the request's valid session, if any.
+/// <c>_</c> for <c>-</c>), then adds them from the request's valid session, if any. The gateway's own credential (a
+/// <c>Bearer v1.…</c> session token, the session cookie) is never forwarded: upstreams get the identity, not a token
+/// they could replay. Other <c>Authorization</c> schemes and other cookies pass through.
 /// </summary>
 internal sealed class IdentityHeaderTransforms : ITransformProvider
 {
@@ -59,6 +61,7 @@ internal sealed class IdentityHeaderTransforms : ITransformProvider
     internal static ValueTask Transform(RequestTransformContext context)
     {
         Strip(context.ProxyRequest.Headers);
+        StripGatewayCredentials(context.ProxyRequest.Headers, context.HttpContext.RequestServices.GetRequiredService<Gateway.Hosting.Configuration.GatewayConfigStore>().Current.Session.Cookie);
         if (context.ProxyRequest.Content is { } content)
         {
             Strip(content.Headers);
@@ -93,6 +96,33 @@ internal sealed class IdentityHeaderTransforms : ITransformProvider
         foreach (var name in found ?? [])
         {
             headers.Remove(name);
+        }
+    }
+
+    /// <summary>Removes a gateway session token from <c>Authorization</c> and the session cookie from <c>Cookie</c>.</summary>
+    internal static void StripGatewayCredentials(HttpRequestHeaders headers, string cookieName)
+    {
+        if (headers.Authorization is { Parameter: { } token } authorization
+            && authorization.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase)
+            && token.StartsWith(SessionTokenCodec.Version + ".", StringComparison.Ordinal))
+        {
+            headers.Authorization = null;
+        }
+
+        if (!headers.TryGetValues("Cookie", out var values))
+        {
+            return;
+        }
+
+        var prefix = cookieName + "=";
+        var kept = values
+            .SelectMany(value => value.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Where(pair => !pair.StartsWith(prefix, StringComparison.Ordinal))
+            .ToList();
+        headers.Remove("Cookie");
+        if (kept.Count > 0)
+        {
+            headers.TryAddWithoutValidation("Cookie", string.Join("; ", kept));
         }
     }
 }

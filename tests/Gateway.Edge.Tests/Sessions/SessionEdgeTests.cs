@@ -164,6 +164,24 @@ public sealed class SessionEdgeTests : IAsyncLifetime
         Assert.DoesNotContain(seen.Keys, k => k.Equals("X_User_Tier", StringComparison.OrdinalIgnoreCase));
     }
 
+    [Fact]
+    public async Task RequiredRoute_GatewayCredentials_NotForwardedOtherCookiesAre()
+    {
+        var login = await _client.LoginAsync("alice", "alice");
+
+        using var byCookie = await _client.GetAsync("/api/private/me", cookie: $"theme=dark; gw_test={login.Token}; lang=en", headers: new Dictionary<string, string> { ["X-Correlation-ID"] = "no-cookie-leak" });
+        using var byBearer = await _client.GetAsync("/api/private/me", bearer: login.Token, headers: new Dictionary<string, string> { ["X-Correlation-ID"] = "no-bearer-leak" });
+
+        Assert.Equal(HttpStatusCode.OK, byCookie.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, byBearer.StatusCode);
+        var cookieSeen = _upstream.Received.Last(h => h["X-Correlation-ID"] == "no-cookie-leak");
+        Assert.Equal("theme=dark; lang=en", cookieSeen["Cookie"].ToString());
+        Assert.DoesNotContain(login.Token!, cookieSeen.Values.SelectMany(v => v).Select(v => v ?? string.Empty).Aggregate(string.Empty, string.Concat), StringComparison.Ordinal);
+        var bearerSeen = _upstream.Received.Last(h => h["X-Correlation-ID"] == "no-bearer-leak");
+        Assert.False(bearerSeen.ContainsKey("Authorization"));
+        Assert.Equal("alice", bearerSeen["X-User-Id"].ToString());
+    }
+
     [Theory]
     [InlineData("/api/open/x")]
     [InlineData("/api/maybe/x")]
