@@ -40,6 +40,10 @@ public static class GatewayDefaultsExtensions
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
 
+        // Nothing of ours is protected with ASP.NET Core data protection; its warning about ephemeral keys (a read-only
+        // root filesystem has no key folder) would only mislead operators.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+
         var settings = HostSettings.Read(builder.Configuration);
         var services = builder.Services;
         services.AddSingleton(settings);

@@ -10,11 +10,11 @@ internal sealed class TestEdge : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly string _directory;
 
-    private TestEdge(WebApplication app, string directory, int port)
+    private TestEdge(WebApplication app, string directory, int port, HttpMessageHandler handler)
     {
         _app = app;
         _directory = directory;
-        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        Client = new HttpClient(handler) { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
     public HttpClient Client { get; }
@@ -26,7 +26,15 @@ internal sealed class TestEdge : IAsyncDisposable
     public static Task<TestEdge> StartAsync(string gatewayYml, params string[] extraArgs) => StartAsync(gatewayYml, configureServices: null, extraArgs);
 
     /// <summary>Starts an edge whose services <paramref name="configureServices"/> may add to or replace (e.g. a fake clock).</summary>
-    public static async Task<TestEdge> StartAsync(string gatewayYml, Action<IServiceCollection>? configureServices, params string[] extraArgs)
+    public static Task<TestEdge> StartAsync(string gatewayYml, Action<IServiceCollection>? configureServices, params string[] extraArgs) =>
+        StartAsync(gatewayYml, configureServices is null ? null : builder => configureServices(builder.Services), map: null, quiet: true, extraArgs);
+
+    /// <summary>
+    /// Starts an edge with hooks: <paramref name="configure"/> runs before it is built (trace processors, log providers),
+    /// <paramref name="map"/> after the gateway's own endpoints are mapped. Unless <paramref name="quiet"/>, every log level
+    /// is on, and the test's client sends no trace context of its own (tests that check traces send the one they want).
+    /// </summary>
+    public static async Task<TestEdge> StartAsync(string gatewayYml, Action<WebApplicationBuilder>? configure, Action<WebApplication>? map, bool quiet, params string[] extraArgs)
     {
         var directory = Directory.CreateTempSubdirectory("gateway-edge-").FullName;
         await File.WriteAllTextAsync(Path.Combine(directory, "gateway.yml"), gatewayYml);
@@ -37,15 +45,17 @@ internal sealed class TestEdge : IAsyncDisposable
             $"--{EnvironmentVariables.ConfigPath}={Path.Combine(directory, "gateway.yml")}",
             $"--{EnvironmentVariables.SiloPort}={FreePort.Next()}",
             $"--{EnvironmentVariables.GatewayPort}={FreePort.Next()}",
-            "--Logging:LogLevel:Default=Warning",
+            .. quiet ? ["--Logging:LogLevel:Default=Warning"] : Array.Empty<string>(),
             .. extraArgs,
         ];
         var builder = WebApplication.CreateBuilder(args);
         builder.AddGatewayEdge();
-        configureServices?.Invoke(builder.Services);
+        configure?.Invoke(builder);
         var app = builder.Build().MapGatewayEdge();
+        map?.Invoke(app);
         await app.StartAsync();
-        return new TestEdge(app, directory, port);
+        var handler = quiet ? new SocketsHttpHandler() : new SocketsHttpHandler { ActivityHeadersPropagator = null };
+        return new TestEdge(app, directory, port, handler);
     }
 
     /// <summary>Replaces gateway.yml and applies it at once (as the file watcher would, without waiting for it).</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
+using Gateway.Edge.Tests.Infrastructure;
 using Gateway.Hosting.Observability;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -20,13 +21,13 @@ public sealed class RequestLogTests : IAsyncLifetime
     private const string AdminToken = "log-test-admin-token-7f3a9c";
     private readonly CapturingLoggerProvider _logs = new();
     private TestUpstream _upstream = null!;
-    private ObservedEdge _edge = null!;
+    private TestEdge _edge = null!;
 
     public async Task InitializeAsync()
     {
         _upstream = await TestUpstream.StartAsync();
         var closedPort = FreePort.Next();
-        _edge = await ObservedEdge.StartAsync(
+        _edge = await TestEdge.StartAsync(
             $$"""
             upstreams:
               echo: { destinations: ["{{_upstream.Address}}"] }
@@ -43,6 +44,7 @@ public sealed class RequestLogTests : IAsyncLifetime
                 builder.Logging.AddProvider(_logs);
             },
             map: app => app.MapGet(FailingGrainPath, async (IGrainFactory grains) => await grains.GetGrain<IUnimplementedGrain>(0).AnswerAsync()),
+            quiet: false,
             $"--ADMIN_TOKEN={AdminToken}");
     }
 

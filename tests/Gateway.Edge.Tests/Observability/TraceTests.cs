@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
+using Gateway.Edge.Tests.Infrastructure;
 using Gateway.Grains.Contracts;
 using Microsoft.AspNetCore.Builder;
 using OpenTelemetry;
@@ -18,18 +19,19 @@ public sealed class TraceTests : IAsyncLifetime
     private const string ProbePath = "/observability-test/probe";
     private readonly SpanCollector _spans = new();
     private TestUpstream _upstream = null!;
-    private ObservedEdge _edge = null!;
+    private TestEdge _edge = null!;
 
     public async Task InitializeAsync()
     {
         _upstream = await TestUpstream.StartAsync();
-        _edge = await ObservedEdge.StartAsync(
+        _edge = await TestEdge.StartAsync(
             $$"""
             upstreams: { echo: { destinations: ["{{_upstream.Address}}"] } }
             routes: [ { id: echo, path: "/api/{**rest}", upstream: echo } ]
             """,
             configure: builder => builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddProcessor(_spans)),
-            map: app => app.MapGet(ProbePath, async (IGrainFactory grains) => await grains.GetGrain<IClusterProbeGrain>(0).PingAsync()));
+            map: app => app.MapGet(ProbePath, async (IGrainFactory grains) => await grains.GetGrain<IClusterProbeGrain>(0).PingAsync()),
+            quiet: false);
     }
 
     public async Task DisposeAsync()
