@@ -21,6 +21,13 @@ public sealed class TestUpstream : IAsyncDisposable
 
     public string Address => $"http://127.0.0.1:{Port}";
 
+    /// <summary>A gateway.yml with one route, <c>echo</c> at <c>/api/{**rest}</c>, to this upstream.</summary>
+    /// <param name="rateLimited">False adds <c>ratelimit: off</c>, for tests that send more than the default policy allows.</param>
+    public string EchoConfig(bool rateLimited = true) => $$"""
+        upstreams: { echo: { destinations: ["{{Address}}"] } }
+        routes: [ { id: echo, path: "/api/{**rest}", upstream: echo{{(rateLimited ? string.Empty : ", ratelimit: off")}} } ]
+        """;
+
     public ConcurrentQueue<IHeaderDictionary> Received { get; } = new();
 
     /// <summary>The status <c>/health</c> answers with.</summary>

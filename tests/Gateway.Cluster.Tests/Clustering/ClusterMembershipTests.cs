@@ -13,10 +13,7 @@ public sealed class ClusterMembershipTests : IAsyncLifetime
     {
         _upstream = await TestUpstream.StartAsync();
         _cluster = await LocalCluster.StartAsync(
-            $$"""
-            upstreams: { echo: { destinations: ["{{_upstream.Address}}"] } }
-            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo } ]
-            """,
+            _upstream.EchoConfig(),
             silos: 2,
             edges: 2);
     }

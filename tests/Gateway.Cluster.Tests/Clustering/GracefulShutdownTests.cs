@@ -14,10 +14,7 @@ public sealed class GracefulShutdownTests
     {
         await using var upstream = await TestUpstream.StartAsync();
         await using var cluster = await LocalCluster.StartAsync(
-            $$"""
-            upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
-            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo, ratelimit: off } ]
-            """,
+            upstream.EchoConfig(rateLimited: false),
             silos: 2,
             edges: 2);
         var leavingEdge = cluster.Edges[1];

@@ -18,10 +18,7 @@ public sealed class ClusterLogTests : IAsyncLifetime
     {
         _upstream = await TestUpstream.StartAsync();
         _cluster = await LocalCluster.StartAsync(
-            $$"""
-            upstreams: { echo: { destinations: ["{{_upstream.Address}}"] } }
-            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo } ]
-            """,
+            _upstream.EchoConfig(),
             silos: 1,
             edges: 1);
     }
