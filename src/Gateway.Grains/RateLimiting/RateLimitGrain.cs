@@ -1,4 +1,5 @@
 using Gateway.Grains.Contracts;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Grains.RateLimiting;
@@ -29,7 +30,7 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
 
     public RateLimitGrain(
         [PersistentState("bucket", StorageNames.RateLimits)] IPersistentState<RateLimitBucketState> state,
-        TimeProvider time,
+        [FromKeyedServices(RateLimitClock.Key)] TimeProvider time,
         ILogger<RateLimitGrain> logger)
     {
         _state = state;

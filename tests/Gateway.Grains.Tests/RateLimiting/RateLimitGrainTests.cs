@@ -1,4 +1,5 @@
 using Gateway.Grains.Contracts;
+using Gateway.Grains.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Orleans.TestingHost;
@@ -18,7 +19,7 @@ public sealed class RateLimitClusterFixture : IAsyncLifetime
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddMemoryGrainStorage(StorageNames.RateLimits);
-            silo.Services.AddSingleton<TimeProvider>(Time);
+            silo.Services.AddKeyedSingleton<TimeProvider>(RateLimitClock.Key, Time);
         });
         Cluster = builder.Build();
         await Cluster.DeployAsync();
