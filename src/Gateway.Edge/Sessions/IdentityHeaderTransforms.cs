@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Gateway.Hosting.Configuration;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -29,7 +30,9 @@ internal sealed class IdentityHeaderTransforms : ITransformProvider
     public void Apply(TransformBuilderContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        context.AddRequestTransform(Transform);
+        // Resolved once per route build, not per request; the cookie name is still read from the config in force.
+        var config = context.Services.GetRequiredService<GatewayConfigStore>();
+        context.AddRequestTransform(request => Transform(request, config));
     }
 
     /// <summary>True for the identity headers' names in any case and with underscores for dashes.</summary>
@@ -58,10 +61,10 @@ internal sealed class IdentityHeaderTransforms : ITransformProvider
         return false;
     }
 
-    internal static ValueTask Transform(RequestTransformContext context)
+    internal static ValueTask Transform(RequestTransformContext context, GatewayConfigStore config)
     {
         Strip(context.ProxyRequest.Headers);
-        StripGatewayCredentials(context.ProxyRequest.Headers, context.HttpContext.RequestServices.GetRequiredService<Gateway.Hosting.Configuration.GatewayConfigStore>().Current.Session.Cookie);
+        StripGatewayCredentials(context.ProxyRequest.Headers, config.Current.Session.Cookie);
         if (context.ProxyRequest.Content is { } content)
         {
             Strip(content.Headers);
