@@ -7,7 +7,8 @@ namespace Gateway.Edge.RateLimiting;
 
 /// <summary>
 /// The edge's limiter over the bucket grains. Exact mode asks the grain for every request the deny cache does not
-/// already answer. Fast mode spends tokens leased from the grain (really taken from its bucket), sized from the rate this
+/// already answer: a request for a bucket with no call in flight asks at once, and requests that arrive while one is in
+/// flight go together in the next call, which the grain judges as that many sequential requests. Fast mode spends tokens leased from the grain (really taken from its bucket), sized from the rate this
 /// edge observes, refilled before they run out and given back when unused. Either way no decision waits longer than
 /// <see cref="DecisionBudget"/>; when the grains do not answer, <c>on_backend_failure</c> decides.
 /// </summary>
@@ -18,6 +19,9 @@ internal sealed partial class GrainRateLimiter : IRateLimiter
 
     private static readonly long SlotIdleTicks = TimeSpan.FromSeconds(10).Ticks;
 
+    /// <summary>Most requests one coalesced exact-mode call carries.</summary>
+    private const int MaxBatch = 1024;
+
     private readonly IGrainFactory _grains;
     private readonly GatewayConfigStore _config;
     private readonly GatewayMetrics _metrics;
@@ -25,6 +29,7 @@ internal sealed partial class GrainRateLimiter : IRateLimiter
     private readonly ILogger<GrainRateLimiter> _logger;
     private readonly DenyCache _denials;
     private readonly ConcurrentDictionary<string, LeaseSlot> _slots = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ExactLane> _lanes = new(StringComparer.Ordinal);
     private long _nextSlotSweep;
 
     public GrainRateLimiter(IGrainFactory grains, GatewayConfigStore config, GatewayMetrics metrics, TimeProvider time, ILogger<GrainRateLimiter> logger)
@@ -71,12 +76,45 @@ internal sealed partial class GrainRateLimiter : IRateLimiter
 
     private async ValueTask<RateLimitDecision> AcquireExactAsync(string bucket, RateLimitRate rate, BackendFailureMode onFailure, CancellationToken cancellationToken)
     {
-        var sentAt = _clock.NowTicks;
-        if (_denials.IsDenied(bucket, sentAt, out var retryAfter))
+        var started = _clock.NowTicks;
+        if (_denials.IsDenied(bucket, started, out var retryAfter))
         {
             return new RateLimitDecision(false, 0, retryAfter, false);
         }
 
+        // No call in flight for this bucket: ask at once, alone. Otherwise wait for the next coalesced call.
+        ExactLane lane;
+        ExactWaiter? waiter = null;
+        while (true)
+        {
+            lane = _lanes.GetOrAdd(bucket, static _ => new ExactLane());
+            lock (lane.Gate)
+            {
+                if (lane.Retired)
+                {
+                    continue;
+                }
+
+                if (lane.Busy)
+                {
+                    waiter = new ExactWaiter(rate);
+                    lane.Pending.Add(waiter);
+                }
+
+                lane.Busy = true;
+                break;
+            }
+        }
+
+        return waiter is null
+            ? await AskAloneAsync(lane, bucket, rate, onFailure, cancellationToken)
+            : await AwaitTurnAsync(waiter, bucket, started, onFailure, cancellationToken);
+    }
+
+    /// <summary>The uncontended path: one call for one request, awaited directly; whoever queued meanwhile goes next.</summary>
+    private async ValueTask<RateLimitDecision> AskAloneAsync(ExactLane lane, string bucket, RateLimitRate rate, BackendFailureMode onFailure, CancellationToken cancellationToken)
+    {
+        var sentAt = _clock.NowTicks;
         RateLimitGrant grant;
         try
         {
@@ -85,16 +123,174 @@ internal sealed partial class GrainRateLimiter : IRateLimiter
         }
         catch (Exception ex) when (IsUnavailable(ex, cancellationToken))
         {
+            HandOver(lane, bucket);
             return Unavailable(bucket, onFailure, ex);
         }
-
-        if (grant.Granted > 0)
+        catch (OperationCanceledException)
         {
-            return new RateLimitDecision(true, grant.Remaining, TimeSpan.FromTicks(grant.WaitTicks), false);
+            HandOver(lane, bucket);
+            throw;
         }
 
-        _denials.Deny(bucket, sentAt + grant.WaitTicks);
-        return new RateLimitDecision(false, 0, TimeSpan.FromTicks(grant.WaitTicks), false);
+        if (grant.Granted == 0)
+        {
+            _denials.Deny(bucket, sentAt + grant.WaitTicks);
+        }
+
+        HandOver(lane, bucket);
+        return grant.Granted > 0
+            ? new RateLimitDecision(true, grant.Remaining, TimeSpan.FromTicks(grant.WaitTicks), false)
+            : new RateLimitDecision(false, 0, TimeSpan.FromTicks(grant.WaitTicks), false);
+    }
+
+    /// <summary>A queued request: waits for its coalesced call within what is left of its own budget.</summary>
+    private async ValueTask<RateLimitDecision> AwaitTurnAsync(ExactWaiter waiter, string bucket, long started, BackendFailureMode onFailure, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var left = DecisionBudget - TimeSpan.FromTicks(_clock.NowTicks - started);
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException("The rate-limit decision budget ran out.");
+            }
+
+            return await waiter.Task.WaitAsync(left, _clock.Time, cancellationToken);
+        }
+        catch (Exception ex) when (Abandon(waiter) && IsUnavailable(ex, cancellationToken))
+        {
+            return Unavailable(bucket, onFailure, ex);
+        }
+    }
+
+    /// <summary>Stops <paramref name="waiter"/> from being counted by a later call; always true (used in a filter).</summary>
+    private static bool Abandon(ExactWaiter waiter)
+    {
+        waiter.TrySetCanceled();
+        return true;
+    }
+
+    /// <summary>The call in flight is done: hands the lane to the queued requests, or retires it when none wait.</summary>
+    private void HandOver(ExactLane lane, string bucket)
+    {
+        lock (lane.Gate)
+        {
+            if (lane.Pending.Count == 0)
+            {
+                Retire(lane, bucket);
+                return;
+            }
+        }
+
+        _ = PumpAsync(lane, bucket);
+    }
+
+    /// <summary>Called under the lane's lock.</summary>
+    private void Retire(ExactLane lane, string bucket)
+    {
+        lane.Busy = false;
+        lane.Retired = true;
+        _lanes.TryRemove(KeyValuePair.Create(bucket, lane));
+    }
+
+    /// <summary>
+    /// Asks for the queued requests, one call at a time, until none wait: each call carries every waiting request of one
+    /// rate (at most <see cref="MaxBatch"/>), and the grain judges them in order at one instant.
+    /// </summary>
+    private async Task PumpAsync(ExactLane lane, string bucket)
+    {
+        var batch = new List<ExactWaiter>();
+        while (true)
+        {
+            batch.Clear();
+            RateLimitRate? rate = null;
+            lock (lane.Gate)
+            {
+                var kept = 0;
+                var pending = lane.Pending;
+                for (var i = 0; i < pending.Count; i++)
+                {
+                    var waiter = pending[i];
+                    if (waiter.Task.IsCompleted)
+                    {
+                        continue;
+                    }
+
+                    rate ??= waiter.Rate;
+                    if (batch.Count < MaxBatch && waiter.Rate.Equals(rate))
+                    {
+                        batch.Add(waiter);
+                    }
+                    else
+                    {
+                        pending[kept++] = waiter;
+                    }
+                }
+
+                pending.RemoveRange(kept, pending.Count - kept);
+                if (rate is null)
+                {
+                    Retire(lane, bucket);
+                    return;
+                }
+            }
+
+            var sentAt = _clock.NowTicks;
+            if (_denials.IsDenied(bucket, sentAt, out var retryAfter))
+            {
+                foreach (var waiter in batch)
+                {
+                    waiter.TrySetResult(new RateLimitDecision(false, 0, retryAfter, false));
+                }
+
+                continue;
+            }
+
+            try
+            {
+                var grain = _grains.GetGrain<IRateLimitGrain>(bucket);
+                var call = batch.Count == 1 ? grain.AcquireAsync(rate) : grain.AcquireManyAsync(rate, batch.Count);
+                var grant = await call.AsTask().WaitAsync(DecisionBudget, _clock.Time);
+                Complete(batch, bucket, sentAt, grant);
+            }
+            catch (Exception ex)
+            {
+                foreach (var waiter in batch)
+                {
+                    waiter.TrySetException(ex);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Files one call's answer: the first <see cref="RateLimitGrant.Granted"/> requests still waiting are admitted (each
+    /// seeing what its own sequential call would have), the rest denied; a token of a request that gave up meanwhile goes
+    /// to the next one, so admissions never exceed what the grain granted.
+    /// </summary>
+    private void Complete(List<ExactWaiter> batch, string bucket, long sentAt, RateLimitGrant grant)
+    {
+        if (grant.Granted < batch.Count)
+        {
+            _denials.Deny(bucket, sentAt + grant.WaitTicks);
+        }
+
+        var denied = new RateLimitDecision(false, 0, TimeSpan.FromTicks(grant.WaitTicks), false);
+        var left = grant.Granted;
+        foreach (var waiter in batch)
+        {
+            if (left == 0)
+            {
+                waiter.TrySetResult(denied);
+                continue;
+            }
+
+            var remaining = grant.Remaining + left - 1;
+            var wait = remaining > 0 ? 0 : grant.WaitTicks;
+            if (waiter.TrySetResult(new RateLimitDecision(true, remaining, TimeSpan.FromTicks(wait), false)))
+            {
+                left--;
+            }
+        }
     }
 
     private async ValueTask<RateLimitDecision> AcquireFastAsync(string bucket, RateLimitRate rate, BackendFailureMode onFailure, CancellationToken cancellationToken)

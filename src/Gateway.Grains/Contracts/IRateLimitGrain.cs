@@ -13,6 +13,15 @@ public interface IRateLimitGrain : IGrainWithStringKey
     ValueTask<RateLimitGrant> AcquireAsync(RateLimitRate rate);
 
     /// <summary>
+    /// Exact mode, coalesced: <paramref name="count"/> requests at once. Each is judged in order at the same instant, so
+    /// <see cref="RateLimitGrant.Granted"/> is how many of <paramref name="count"/> sequential <see cref="AcquireAsync"/>
+    /// calls would have been admitted, and the rest of the grant is what the last of them would have seen.
+    /// </summary>
+    [Alias("acquire-many")]
+    [ResponseTimeout("00:00:01")]
+    ValueTask<RateLimitGrant> AcquireManyAsync(RateLimitRate rate, long count);
+
+    /// <summary>
     /// Fast mode: gives back <paramref name="returning"/> unused tokens of an earlier lease, then takes up to
     /// <paramref name="want"/> tokens (never more than the policy refills in <see cref="RateLimitRate.MaxLeaseTicks"/>).
     /// </summary>

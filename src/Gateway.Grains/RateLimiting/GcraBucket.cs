@@ -21,6 +21,13 @@ public sealed class GcraBucket
     /// <summary>Takes as many tokens as conform now, at most <paramref name="max"/>, and returns how many it took.</summary>
     public long TakeUpTo(RateLimitRate rate, long now, long max) => TakeUpTo(rate, now, max, allOrNothing: false);
 
+    /// <summary>
+    /// Judges <paramref name="count"/> single requests in order at <paramref name="now"/> and returns how many conformed.
+    /// Each conforming take removes exactly one whole token, and once one is denied every later one at the same instant
+    /// is too, so this is <see cref="TakeUpTo(RateLimitRate, long, long)"/>; the tests hold it to the sequential loop.
+    /// </summary>
+    public long TakeEach(RateLimitRate rate, long now, long count) => TakeUpTo(rate, now, count, allOrNothing: false);
+
     /// <summary>Gives back <paramref name="count"/> tokens that were taken and not used; the bucket never fills beyond full.</summary>
     public void Return(RateLimitRate rate, long now, long count)
     {
@@ -31,6 +38,12 @@ public sealed class GcraBucket
 
         TheoreticalArrival = Math.Max(now, TheoreticalArrival - (count * rate.EmissionTicks));
     }
+
+    /// <summary>
+    /// Folds in the state of another copy of this bucket (a second activation's checkpoint): the later theoretical
+    /// arrival wins, so what either copy handed out stays taken.
+    /// </summary>
+    public void Merge(long otherTheoreticalArrival) => TheoreticalArrival = Math.Max(TheoreticalArrival, otherTheoreticalArrival);
 
     /// <summary>Whole tokens that conform now.</summary>
     public long Available(RateLimitRate rate, long now)

@@ -1,6 +1,7 @@
 using Gateway.Grains.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orleans.Storage;
 
 namespace Gateway.Grains.RateLimiting;
 
@@ -51,6 +52,8 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
             KeepAlive = false,
         });
         _timerDue = _lastCall + MinIdle.Ticks;
+        LogActivated(_logger, GrainContext.GrainId, _state.RecordExists, (_saved - _lastCall) / TimeSpan.TicksPerMillisecond);
+
         return Task.CompletedTask;
     }
 
@@ -58,6 +61,13 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
     {
         var now = Now;
         var granted = _bucket.TryTake(rate, now) ? 1 : 0;
+        return ValueTask.FromResult(Touched(rate, now, granted));
+    }
+
+    public ValueTask<RateLimitGrant> AcquireManyAsync(RateLimitRate rate, long count)
+    {
+        var now = Now;
+        var granted = _bucket.TakeEach(rate, now, count);
         return ValueTask.FromResult(Touched(rate, now, granted));
     }
 
@@ -88,6 +98,8 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
             {
                 await _state.ClearStateAsync(cancellationToken);
             }
+
+            LogDeactivated(_logger, GrainContext.GrainId, reason.ReasonCode, (_bucket.TheoreticalArrival - now) / TimeSpan.TicksPerMillisecond);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -101,7 +113,7 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
     {
         _rate = rate;
         _lastCall = now;
-        if (NeedsCheckpoint(rate))
+        if (NeedsCheckpoint(rate, now))
         {
             Arm(now + CheckpointDelay.Ticks);
         }
@@ -109,9 +121,12 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
         return _bucket.Grant(rate, now, granted);
     }
 
-    /// <summary>Worth a write once the debt not yet saved exceeds a tenth of the burst (at least one token).</summary>
-    private bool NeedsCheckpoint(RateLimitRate rate) =>
-        _bucket.TheoreticalArrival - _saved >= rate.EmissionTicks * Math.Max(1, rate.Burst / 10);
+    /// <summary>
+    /// Worth a write once the debt the checkpoint does not cover (what a restart from it would give away) reaches a tenth
+    /// of the burst, at least one token. A bucket whose debt has drained needs none, whatever was saved before.
+    /// </summary>
+    private bool NeedsCheckpoint(RateLimitRate rate, long now) =>
+        _bucket.TheoreticalArrival - Math.Max(_saved, now) >= rate.EmissionTicks * Math.Max(1, rate.Burst / 10);
 
     private void Arm(long due)
     {
@@ -129,7 +144,7 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
         var now = Now;
         _timerDue = long.MaxValue;
         var rate = _rate;
-        if (rate is not null && NeedsCheckpoint(rate))
+        if (rate is not null && NeedsCheckpoint(rate, now))
         {
             try
             {
@@ -151,7 +166,7 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
         }
 
         var next = Math.Max(idleUntil, _bucket.TheoreticalArrival);
-        if (rate is not null && NeedsCheckpoint(rate))
+        if (rate is not null && NeedsCheckpoint(rate, now))
         {
             next = Math.Min(next, now + CheckpointDelay.Ticks);
         }
@@ -162,11 +177,39 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
 
     private async Task SaveAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await WriteAsync(cancellationToken);
+        }
+        catch (InconsistentStateException)
+        {
+            // Another activation of this bucket wrote since this one read (a duplicate the directory allowed in a
+            // membership change, or a partitioned silo). Keep the later theoretical arrival of the two: never a token
+            // that the other one handed out comes back.
+            await _state.ReadStateAsync(cancellationToken);
+            var theirs = _state.RecordExists ? _state.State.TheoreticalArrival : 0;
+            LogConflictMerged(_logger, GrainContext.GrainId, (theirs - _bucket.TheoreticalArrival) / TimeSpan.TicksPerMillisecond);
+            _bucket.Merge(theirs);
+            await WriteAsync(cancellationToken);
+        }
+    }
+
+    private async Task WriteAsync(CancellationToken cancellationToken)
+    {
         var value = _bucket.TheoreticalArrival;
         _state.State.TheoreticalArrival = value;
         await _state.WriteStateAsync(cancellationToken);
         _saved = value;
     }
+
+    [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "Rate-limit bucket {Bucket} activated (checkpoint found: {Restored}, debt {DebtMs} ms)")]
+    private static partial void LogActivated(ILogger logger, GrainId bucket, bool restored, long debtMs);
+
+    [LoggerMessage(EventId = 303, Level = LogLevel.Debug, Message = "Rate-limit bucket {Bucket} deactivated ({Reason}) with debt {DebtMs} ms")]
+    private static partial void LogDeactivated(ILogger logger, GrainId bucket, DeactivationReasonCode reason, long debtMs);
+
+    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Rate-limit bucket {Bucket} had a second activation; merged its checkpoint ({AheadMs} ms ahead of this one)")]
+    private static partial void LogConflictMerged(ILogger logger, GrainId bucket, long aheadMs);
 
     [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Could not checkpoint rate-limit bucket {Bucket}")]
     private static partial void LogCheckpointFailed(ILogger logger, string bucket, Exception exception);

@@ -26,8 +26,9 @@ public sealed class MembershipChangeTests(ITestOutputHelper output)
     {
         var (worst, mean) = await RunAsync(silo => silo.Process.Signal(ChildProcess.SigTerm), "left");
 
-        // Deactivation writes every bucket that is not full: no fresh bucket, so nothing like a whole burst extra.
-        Assert.True(worst <= Burst / 2.0, $"worst overshoot {worst:F1}, mean {mean:F2}");
+        // Deactivation writes every bucket that is not full, and the strongly consistent grain directory activates it
+        // elsewhere only after that: the bound holds, give or take one token of timing noise.
+        Assert.True(worst <= 1, $"worst overshoot {worst:F1}, mean {mean:F2}");
     }
 
     private async Task<(double Worst, double Mean)> RunAsync(Action<SiloNode> removeSilo, string what)

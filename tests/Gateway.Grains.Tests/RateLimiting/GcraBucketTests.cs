@@ -72,6 +72,23 @@ public sealed class GcraBucketTests
         Assert.True(bucket.IsFull(now));
     }
 
+    [Theory]
+    [InlineData(1, 3, 3)]
+    [InlineData(4, 2, 4)]
+    [InlineData(0, 5, 5)]
+    public void Merge_OtherCopyOfBucket_KeepsTheLargerDebt(long mine, long theirs, long expectedTaken)
+    {
+        var now = DateTimeOffset.UnixEpoch.AddYears(55).UtcTicks;
+        var bucket = new GcraBucket();
+        var other = new GcraBucket();
+        bucket.TakeUpTo(TenPerSecondBurstFive, now, mine);
+        other.TakeUpTo(TenPerSecondBurstFive, now, theirs);
+
+        bucket.Merge(other.TheoreticalArrival);
+
+        Assert.Equal(5 - expectedTaken, bucket.Available(TenPerSecondBurstFive, now));
+    }
+
     [Fact]
     public void Available_PolicyShrunk_NeverNegative()
     {
@@ -162,6 +179,42 @@ public sealed class GcraBucketTests
 
         Assert.NotEmpty(admitted);
         AssertWithinBound(admitted, rate, extraTicks: TimeSpan.FromMilliseconds(200).Ticks);
+    }
+
+    /// <summary>
+    /// Coalesced exact mode: from random bucket states, a batch of N taken at one instant grants exactly what N sequential
+    /// single takes at that instant admit, and leaves the bucket (and what it reports) exactly as they would.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public void TakeEach_RandomStatesAndBatchSizes_EqualsSequentialSingleTakes(long requests, long periodMs, long burst, int seed)
+    {
+        var rate = new RateLimitRate(requests, TimeSpan.FromMilliseconds(periodMs).Ticks, burst);
+        var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(55));
+        var random = new Random(seed);
+        var batched = new GcraBucket();
+        var sequential = new GcraBucket();
+        for (var i = 0; i < 3000; i++)
+        {
+            time.Advance(TimeSpan.FromTicks(NextGap(random, rate)));
+            var now = time.GetUtcNow().UtcTicks;
+            var count = random.Next(4) == 0 ? random.NextInt64(0, 3) : random.NextInt64(0, (burst * 2) + 2);
+
+            var granted = batched.TakeEach(rate, now, count);
+            var admitted = 0L;
+            var singles = new List<bool>();
+            for (var n = 0; n < count; n++)
+            {
+                var ok = sequential.TryTake(rate, now);
+                singles.Add(ok);
+                admitted += ok ? 1 : 0;
+            }
+
+            Assert.Equal(admitted, granted);
+            Assert.True(singles.Take((int)granted).All(ok => ok) && singles.Skip((int)granted).All(ok => !ok), "the admitted ones come first");
+            Assert.Equal(sequential.TheoreticalArrival, batched.TheoreticalArrival);
+            Assert.Equal(sequential.Grant(rate, now, admitted), batched.Grant(rate, now, granted));
+        }
     }
 
     private static long NextGap(Random random, RateLimitRate rate) => random.Next(4) switch

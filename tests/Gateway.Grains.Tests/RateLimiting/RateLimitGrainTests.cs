@@ -2,6 +2,7 @@ using Gateway.Grains.Contracts;
 using Gateway.Grains.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Storage;
 using Orleans.TestingHost;
 
 namespace Gateway.Grains.Tests.RateLimiting;
@@ -67,6 +68,29 @@ public sealed class RateLimitGrainTests(RateLimitClusterFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task AcquireManyAsync_BatchBeyondBurst_GrantsWhatSequentialAcquiresWould()
+    {
+        var batched = _cluster.Client.GetGrain<IRateLimitGrain>(RateLimitKeys.Bucket("default", "ip:10.0.1.2"));
+        var sequential = _cluster.Client.GetGrain<IRateLimitGrain>(RateLimitKeys.Bucket("default", "ip:10.0.1.3"));
+        await batched.AcquireManyAsync(FivePerSecond, 2);
+        await sequential.AcquireAsync(FivePerSecond);
+        await sequential.AcquireAsync(FivePerSecond);
+
+        var grant = await batched.AcquireManyAsync(FivePerSecond, 7);
+        var singles = new List<RateLimitGrant>();
+        for (var i = 0; i < 7; i++)
+        {
+            singles.Add(await sequential.AcquireAsync(FivePerSecond));
+        }
+
+        Assert.Equal(singles.Sum(g => g.Granted), grant.Granted);
+        Assert.Equal(3, grant.Granted);
+        Assert.Equal(singles[^1].Remaining, grant.Remaining);
+        Assert.Equal(singles[^1].WaitTicks, grant.WaitTicks);
+        Assert.Equal(TimeSpan.FromMilliseconds(200).Ticks, grant.WaitTicks);
+    }
+
+    [Fact]
     public async Task AcquireAsync_AfterDeactivation_RestoresBucketInsteadOfFreshOne()
     {
         var grain = _cluster.Client.GetGrain<IRateLimitGrain>(RateLimitKeys.Bucket("default", "user:alice"));
@@ -79,6 +103,31 @@ public sealed class RateLimitGrainTests(RateLimitClusterFixture fixture) : IClas
         var after = await grain.AcquireAsync(FivePerSecond);
 
         Assert.Equal(0, after.Granted);
+    }
+
+    [Fact]
+    public async Task DeactivateAsync_AnotherActivationSavedMeanwhile_KeepsTheLargerDebt()
+    {
+        var grain = _cluster.Client.GetGrain<IRateLimitGrain>(RateLimitKeys.Bucket("default", "ip:10.0.2.1"));
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(1, (await grain.AcquireAsync(FivePerSecond)).Granted);
+        }
+
+        // A second activation of this bucket (what a membership change can create) saves a debt of one token behind
+        // this activation's back, so this one's own save meets a newer version.
+        var storage = ((InProcessSiloHandle)_cluster.Silos[0]).ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.RateLimits);
+        var stored = new GrainState<RateLimitBucketState>(new RateLimitBucketState());
+        await storage.ReadStateAsync("bucket", grain.GetGrainId(), stored);
+        stored.State = new RateLimitBucketState { TheoreticalArrival = fixture.Time.GetUtcNow().UtcTicks + FivePerSecond.EmissionTicks };
+        await storage.WriteStateAsync("bucket", grain.GetGrainId(), stored);
+
+        await _cluster.DeactivateAsync(grain);
+        var after = await grain.AcquireAsync(FivePerSecond);
+
+        // Its four tokens stay taken (the larger debt wins), not the other copy's one.
+        Assert.Equal(1, after.Granted);
+        Assert.Equal(0, after.Remaining);
     }
 
     [Fact]
