@@ -58,28 +58,40 @@ internal static class LoadRun
         var exactRate = await ThroughputAsync(256, TimeSpan.FromSeconds(5), async () => await edge.Limiter.AcquireAsync("default", Unlimited, "ip:192.0.2.2", CancellationToken.None));
         Console.WriteLine(FormattableString.Invariant($"raw grain ping (baseline, stateless worker): {pingRate:F0}/s; exact decisions on one key: {exactRate:F0}/s; ratio {exactRate / pingRate:F2}"));
 
-        Console.WriteLine(FormattableString.Invariant($"== memory: {buckets} distinct clients, policy 10/1s =="));
         var management = edge.Grains.GetGrain<IManagementGrain>(0);
+        var silos = (await management.GetHosts(onlyActive: true)).Keys.ToArray();
+
+        // Bytes per active bucket: buckets that stay active (a 60 s policy keeps them for a period), measured as the
+        // silo's RSS after a forced full GC, before and after.
+        const int Active = 50_000;
+        Console.WriteLine(FormattableString.Invariant($"== memory: {Active} active buckets, policy 10/60s =="));
+        await management.ForceGarbageCollection(silos);
+        var rssEmpty = Rss(silo.Id);
+        var activationsEmpty = await management.GetTotalActivationCount();
+        var slow = new RateLimitPolicy(10, TimeSpan.FromMinutes(1), 10);
+        await ActivateAsync(Active, i => "ip:172.16." + (i >> 8) + "." + (i & 255), slow, edge);
+        await management.ForceGarbageCollection(silos);
+        var rssActiveOnly = Rss(silo.Id);
+        var activeCount = await management.GetTotalActivationCount() - activationsEmpty;
+        Console.WriteLine(FormattableString.Invariant($"{activeCount} buckets active; silo RSS after forced GC {rssEmpty / 1048576.0:F1} MiB -> {rssActiveOnly / 1048576.0:F1} MiB: {(rssActiveOnly - rssEmpty) / (double)activeCount:F0} bytes per active bucket"));
+        await management.ForceActivationCollection(silos, TimeSpan.Zero);
+
+        Console.WriteLine(FormattableString.Invariant($"== memory: {buckets} distinct clients, policy 10/1s =="));
+        await management.ForceGarbageCollection(silos);
         var rssBefore = Rss(silo.Id);
         var activationsBefore = await management.GetTotalActivationCount();
         var small = new RateLimitPolicy(10, TimeSpan.FromSeconds(1), 10);
-        var next = 0;
         var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, 128).Select(async _ =>
+        await ActivateAsync(buckets, i => "ip:10." + (i >> 16) + "." + ((i >> 8) & 255) + "." + (i & 255), small, edge, i =>
         {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) <= buckets)
+            if (i % 100_000 == 0)
             {
-                await edge.Limiter.AcquireAsync("default", small, "ip:10." + (i >> 16) + "." + ((i >> 8) & 255) + "." + (i & 255), CancellationToken.None);
-                if (i % 100_000 == 0)
-                {
-                    Console.WriteLine(FormattableString.Invariant($"  {i} buckets after {clock.Elapsed.TotalSeconds:F1} s, silo RSS {Rss(silo.Id) / 1048576.0:F1} MiB"));
-                }
+                Console.WriteLine(FormattableString.Invariant($"  {i} buckets after {clock.Elapsed.TotalSeconds:F1} s, silo RSS {Rss(silo.Id) / 1048576.0:F1} MiB"));
             }
-        }));
+        });
         var rssActive = Rss(silo.Id);
         var activationsActive = await management.GetTotalActivationCount();
-        Console.WriteLine(FormattableString.Invariant($"{buckets} buckets activated in {clock.Elapsed.TotalSeconds:F1} s; activations {activationsBefore} -> {activationsActive}; silo RSS {rssBefore / 1048576.0:F1} MiB -> {rssActive / 1048576.0:F1} MiB; {(rssActive - rssBefore) / (double)buckets:F0} bytes per active bucket (RSS, includes GC headroom)"));
+        Console.WriteLine(FormattableString.Invariant($"{buckets} buckets used in {clock.Elapsed.TotalSeconds:F1} s (each idles out about 2 s after its request); activations {activationsBefore} -> {activationsActive}; silo RSS {rssBefore / 1048576.0:F1} MiB -> {rssActive / 1048576.0:F1} MiB (includes garbage not yet collected)"));
         // Wait (up to BENCH_IDLE_SECONDS, default 60) for the buckets to deactivate, then keep watching RSS for
         // BENCH_AFTER_IDLE_SECONDS (default 0) more to see whether the silo hands the memory back.
         var idleLimit = int.Parse(Environment.GetEnvironmentVariable("BENCH_IDLE_SECONDS") ?? "60", CultureInfo.InvariantCulture);
@@ -101,8 +113,25 @@ internal static class LoadRun
             }
         }
 
+        await management.ForceGarbageCollection(silos);
+        Console.WriteLine(FormattableString.Invariant($"after idle and a forced GC: activations {await management.GetTotalActivationCount()}, silo RSS {Rss(silo.Id) / 1048576.0:F1} MiB (before the clients: {rssBefore / 1048576.0:F1} MiB)"));
         Directory.Delete(directory, recursive: true);
         return 0;
+    }
+
+    /// <summary>One request each for <paramref name="count"/> distinct clients, 128 in flight.</summary>
+    private static async Task ActivateAsync(int count, Func<int, string> client, RateLimitPolicy policy, BenchmarkHost edge, Action<int>? progress = null)
+    {
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 128).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) <= count)
+            {
+                await edge.Limiter.AcquireAsync("default", policy, client(i), CancellationToken.None);
+                progress?.Invoke(i);
+            }
+        }));
     }
 
     private static async Task WaitReadyAsync(ChildProcess silo, int httpPort)
