@@ -58,6 +58,8 @@ internal static class LoadRun
         var exactRate = await ThroughputAsync(256, TimeSpan.FromSeconds(5), async () => await edge.Limiter.AcquireAsync("default", Unlimited, "ip:192.0.2.2", CancellationToken.None));
         Console.WriteLine(FormattableString.Invariant($"raw grain ping (baseline, stateless worker): {pingRate:F0}/s; exact decisions on one key: {exactRate:F0}/s; ratio {exactRate / pingRate:F2}"));
 
+        await LeaseHitLatencyAsync(gatewayPort, serviceId, clusterId);
+
         var management = edge.Grains.GetGrain<IManagementGrain>(0);
         var silos = (await management.GetHosts(onlyActive: true)).Keys.ToArray();
 
@@ -117,6 +119,54 @@ internal static class LoadRun
         Console.WriteLine(FormattableString.Invariant($"after idle and a forced GC: activations {await management.GetTotalActivationCount()}, silo RSS {Rss(silo.Id) / 1048576.0:F1} MiB (before the clients: {rssBefore / 1048576.0:F1} MiB)"));
         Directory.Delete(directory, recursive: true);
         return 0;
+    }
+
+    /// <summary>
+    /// Fast mode, per call: a second edge (fast mode) against the same silo; every decision on one key is timed on its
+    /// own, refills included, next to System.Threading.RateLimiting's token bucket timed the same way.
+    /// </summary>
+    private static async Task LeaseHitLatencyAsync(int gatewayPort, string serviceId, string clusterId)
+    {
+        const int Calls = 2_000_000;
+        Console.WriteLine(FormattableString.Invariant($"== fast mode, lease hit, one key, {Calls} sequential calls each, every call timed =="));
+        await using var fast = await BenchmarkHost.StartAsync("fast", gatewayPort, serviceId, clusterId);
+        using var local = new System.Threading.RateLimiting.TokenBucketRateLimiter(new System.Threading.RateLimiting.TokenBucketRateLimiterOptions
+        {
+            TokenLimit = 10_000_000,
+            TokensPerPeriod = 10_000_000,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            AutoReplenishment = true,
+            QueueLimit = 0,
+        });
+        for (var i = 0; i < 50_000; i++)
+        {
+            await fast.Limiter.AcquireAsync("default", Unlimited, "ip:192.0.2.3", CancellationToken.None);
+        }
+
+        var baseline = new double[Calls];
+        for (var i = 0; i < Calls; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            using var lease = local.AttemptAcquire(1);
+            baseline[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+
+        var hits = new double[Calls];
+        var denied = 0;
+        for (var i = 0; i < Calls; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            var decision = await fast.Limiter.AcquireAsync("default", Unlimited, "ip:192.0.2.3", CancellationToken.None);
+            hits[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+            denied += decision.Allowed ? 0 : 1;
+        }
+
+        Array.Sort(baseline);
+        Array.Sort(hits);
+        double At(double[] sorted, double q) => sorted[(int)(sorted.Length * q)];
+        Console.WriteLine(FormattableString.Invariant($"local token bucket (baseline): p50 {At(baseline, 0.5):F3} us, p99 {At(baseline, 0.99):F3} us, p99.9 {At(baseline, 0.999):F3} us"));
+        Console.WriteLine(FormattableString.Invariant($"fast-mode decision: p50 {At(hits, 0.5):F3} us, p99 {At(hits, 0.99):F3} us, p99.9 {At(hits, 0.999):F3} us, max {hits[^1]:F1} us; {denied} denied"));
+        Console.WriteLine(FormattableString.Invariant($"ratio fast/local: p50 {At(hits, 0.5) / At(baseline, 0.5):F2}, p99 {At(hits, 0.99) / At(baseline, 0.99):F2}"));
     }
 
     /// <summary>One request each for <paramref name="count"/> distinct clients, 128 in flight.</summary>
