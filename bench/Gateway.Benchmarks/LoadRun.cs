@@ -130,14 +130,7 @@ internal static class LoadRun
         const int Calls = 2_000_000;
         Console.WriteLine(FormattableString.Invariant($"== fast mode, lease hit, one key, {Calls} sequential calls each, every call timed =="));
         await using var fast = await BenchmarkHost.StartAsync("fast", gatewayPort, serviceId, clusterId);
-        using var local = new System.Threading.RateLimiting.TokenBucketRateLimiter(new System.Threading.RateLimiting.TokenBucketRateLimiterOptions
-        {
-            TokenLimit = 10_000_000,
-            TokensPerPeriod = 10_000_000,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            AutoReplenishment = true,
-            QueueLimit = 0,
-        });
+        using var local = LeaseHitBenchmarks.CreateLocalBaseline();
         for (var i = 0; i < 50_000; i++)
         {
             await fast.Limiter.AcquireAsync("default", Unlimited, "ip:192.0.2.3", CancellationToken.None);
