@@ -3,11 +3,17 @@ using BenchmarkDotNet.Running;
 using Gateway.Benchmarks;
 
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- load [buckets]   the load run against a silo process
+// dotnet run -c Release --project bench/Gateway.Benchmarks -- session           what a session check adds to a request
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- [BenchmarkDotNet arguments]
 if (args is ["load", ..])
 {
     var buckets = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
     return await LoadRun.RunAsync(buckets);
+}
+
+if (args is ["session"])
+{
+    return await SessionRun.RunAsync();
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(LeaseHitBenchmarks).Assembly).Run(args);
