@@ -52,7 +52,8 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
             KeepAlive = false,
         });
         _timerDue = _lastCall + MinIdle.Ticks;
-        LogActivated(_logger, GrainContext.GrainId, _state.RecordExists, (_saved - _lastCall) / TimeSpan.TicksPerMillisecond);
+        var restoredDebt = _saved > _lastCall ? (_saved - _lastCall) / TimeSpan.TicksPerMillisecond : 0;
+        LogActivated(_logger, GrainContext.GrainId, _state.RecordExists, restoredDebt);
 
         return Task.CompletedTask;
     }
@@ -99,7 +100,8 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
                 await _state.ClearStateAsync(cancellationToken);
             }
 
-            LogDeactivated(_logger, GrainContext.GrainId, reason.ReasonCode, (_bucket.TheoreticalArrival - now) / TimeSpan.TicksPerMillisecond);
+            var debt = _bucket.IsFull(now) ? 0 : (_bucket.TheoreticalArrival - now) / TimeSpan.TicksPerMillisecond;
+            LogDeactivated(_logger, GrainContext.GrainId, reason.ReasonCode, debt);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
