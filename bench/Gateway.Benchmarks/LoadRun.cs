@@ -7,8 +7,8 @@ using Gateway.Testing;
 namespace Gateway.Benchmarks;
 
 /// <summary>
-/// The load run: a silo as its own process on loopback, this process as the edge (an Orleans client with the edge's
-/// limiter). Every figure is printed next to a baseline measured the same way in the same run: a raw grain ping.
+/// The load run: a clustered silo as its own process over a redis-server on loopback, this process as the edge (an
+/// Orleans client with the edge's limiter). Every figure is printed next to a baseline measured the same way in the same run: a raw grain ping.
 /// </summary>
 internal static class LoadRun
 {
@@ -23,10 +23,18 @@ internal static class LoadRun
         var directory = Directory.CreateTempSubdirectory("gateway-bench-silo-").FullName;
         var configPath = Path.Combine(directory, "gateway.yml");
         await File.WriteAllTextAsync(configPath, BenchmarkHost.Yaml("exact"));
+
+        // The silo runs clustered as in production: Redis membership, bucket checkpoints in Redis, the strongly
+        // consistent grain directory.
+        await using var redis = await RedisServer.StartAsync();
         await using var silo = ChildProcess.StartDotnet("silo", "Gateway.Silo", new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{httpPort}",
             ["GATEWAY_CONFIG"] = configPath,
+            ["REDIS_CONNECTION"] = redis.ConnectionString,
+            ["ORLEANS_ADVERTISED_IP"] = "127.0.0.1",
+            ["ADMIN_TOKEN"] = "bench-admin-token",
+            ["SESSION_SECRET"] = "bench-secret-0123456789abcdef0123456789abcdef",
             [EnvironmentVariables.SiloPort] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
             [EnvironmentVariables.GatewayPort] = gatewayPort.ToString(CultureInfo.InvariantCulture),
             [EnvironmentVariables.ServiceId] = serviceId,
