@@ -90,10 +90,13 @@ public static partial class EdgeExtensions
             app.MapOrleansDashboard("/dashboard").WithRouteLabel("dashboard");
         }
 
+        var routes = app.Services.GetRequiredService<GatewayProxyConfigProvider>();
         app.MapReverseProxy(proxy =>
         {
             proxy.Use((context, next) =>
             {
+                Observability.RequestContext.SetRoute(context, routes.Current);
+
                 // The upstream's own error answers pass through untouched.
                 if (context.Features.Get<IStatusCodePagesFeature>() is { } pages)
                 {

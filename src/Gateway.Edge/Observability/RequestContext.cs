@@ -1,8 +1,13 @@
+using Gateway.Edge.Routing;
+using Gateway.Hosting.Configuration;
+
 namespace Gateway.Edge.Observability;
 
-/// <summary>Per-request facts that one feature fills in and others read (client address, session identity).</summary>
+/// <summary>Per-request facts that one feature fills in and others read (client address, matched route, session identity).</summary>
 internal static class RequestContext
 {
+    private const string RouteKey = "gateway.route";
+    private const string ConfigKey = "gateway.config";
     private const string ClientKey = "gateway.client";
     private const string UserIdKey = "gateway.user_id";
     private const string TierKey = "gateway.tier";
@@ -12,6 +17,22 @@ internal static class RequestContext
         context.Items[ClientKey] as string ?? context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
     public static void SetClientAddress(HttpContext context, string address) => context.Items[ClientKey] = address;
+
+    /// <summary>The gateway route a proxied request matched; null outside the proxy pipeline.</summary>
+    public static RouteDefinition? Route(HttpContext context) => context.Items[RouteKey] as RouteDefinition;
+
+    /// <summary>The configuration revision <see cref="Route"/> was read from; null outside the proxy pipeline.</summary>
+    public static GatewayConfig? Config(HttpContext context) => context.Items[ConfigKey] as GatewayConfig;
+
+    /// <summary>
+    /// Set once at the start of the proxy pipeline, so that the session check and the rate limiter of one request read
+    /// the same revision (a reload in between cannot mix two) and look the route up once.
+    /// </summary>
+    public static void SetRoute(HttpContext context, GatewayProxyConfig snapshot)
+    {
+        context.Items[ConfigKey] = snapshot.Source;
+        context.Items[RouteKey] = snapshot.FindRoute(context.GetReverseProxyFeature().Route.Config.RouteId);
+    }
 
     /// <summary>The user id of the request's valid session, or null.</summary>
     public static string? UserId(HttpContext context) => context.Items[UserIdKey] as string;

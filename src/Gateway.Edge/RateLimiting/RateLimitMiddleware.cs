@@ -1,4 +1,3 @@
-using Gateway.Edge.Routing;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
 using RequestContext = Gateway.Edge.Observability.RequestContext;
@@ -10,16 +9,13 @@ namespace Gateway.Edge.RateLimiting;
 /// request through with the <c>RateLimit-Policy</c> and <c>RateLimit</c> headers or answers 429 (or 503 when the limiter
 /// is unavailable and <c>on_backend_failure: closed</c>) as problem+json.
 /// </summary>
-internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter limiter, GatewayProxyConfigProvider routes, GatewayMetrics metrics)
+internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter limiter, GatewayMetrics metrics)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var snapshot = routes.Current;
         var client = RequestContext.ClientAddress(context); // resolved against trusted_proxies by ClientAddressMiddleware
-
-        var routeId = context.GetReverseProxyFeature().Route.Config.RouteId;
-        var route = snapshot.FindRoute(routeId);
-        var selected = route is null ? null : RateLimitPolicySelector.Select(route, RequestContext.Tier(context), snapshot.Source.RateLimit);
+        var route = RequestContext.Route(context);
+        var selected = route is null ? null : RateLimitPolicySelector.Select(route, RequestContext.Tier(context), RequestContext.Config(context)!.RateLimit);
         if (selected is null)
         {
             await next(context);
@@ -48,7 +44,7 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter lim
             return;
         }
 
-        metrics.RateLimitExceeded(routeId, selected.Name);
+        metrics.RateLimitExceeded(route!.Id, selected.Name);
         headers.RetryAfter = Math.Max(1, RateLimitHeaders.CeilingSeconds(decision.RetryAfter)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         await ProblemResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests, $"Rate limit \"{selected.Name}\" exceeded.");
     }

@@ -1,7 +1,7 @@
-using Gateway.Edge.Routing;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
+using RequestContext = Gateway.Edge.Observability.RequestContext;
 
 namespace Gateway.Edge.Sessions;
 
@@ -11,7 +11,6 @@ namespace Gateway.Edge.Sessions;
 /// </summary>
 internal sealed partial class SessionMiddleware(
     RequestDelegate next,
-    GatewayProxyConfigProvider routes,
     SessionResolver resolver,
     GatewayConfigStore config,
     GatewayMetrics metrics,
@@ -19,8 +18,7 @@ internal sealed partial class SessionMiddleware(
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var routeId = context.GetReverseProxyFeature().Route.Config.RouteId;
-        var auth = routes.Current.FindRoute(routeId)?.Auth ?? AuthMode.None;
+        var auth = RequestContext.Route(context)?.Auth ?? AuthMode.None;
         if (auth == AuthMode.None)
         {
             await next(context);
