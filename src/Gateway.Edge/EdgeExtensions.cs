@@ -7,7 +7,6 @@ using Gateway.Hosting.Clustering;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
-using Microsoft.AspNetCore.Diagnostics;
 using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
 using Yarp.ReverseProxy.Configuration;
@@ -42,6 +41,7 @@ public static partial class EdgeExtensions
         builder.Services.AddSingleton<GatewayProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
         builder.Services.AddReverseProxy();
+        builder.Services.AddSingleton<IGatewayConfigValidator, ProxyConfigValidator>();
         builder.AddGatewaySessions(settings);
         builder.Services.AddGatewayRateLimiting();
 
@@ -90,27 +90,21 @@ public static partial class EdgeExtensions
             app.MapOrleansDashboard("/dashboard").WithRouteLabel("dashboard");
         }
 
-        var routes = app.Services.GetRequiredService<GatewayProxyConfigProvider>();
         app.MapReverseProxy(proxy =>
         {
-            proxy.Use((context, next) =>
-            {
-                Observability.RequestContext.SetRoute(context, routes.Current);
-
-                // The upstream's own error answers pass through untouched.
-                if (context.Features.Get<IStatusCodePagesFeature>() is { } pages)
-                {
-                    pages.Enabled = false;
-                }
-
-                return next(context);
-            });
+            proxy.UseMiddleware<RoutePolicyMiddleware>(); // first: every later step reads the policy it resolves
             proxy.UseMiddleware<SessionMiddleware>(); // before rate limiting: the session's tier selects the policy
             proxy.UseMiddleware<RateLimitMiddleware>();
             proxy.UseMiddleware<ForwarderErrorMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
+        }).ConfigureEndpoints((endpoint, route) =>
+        {
+            if (GatewayProxyConfigProvider.TryGetPolicy(route, out var policy))
+            {
+                endpoint.WithMetadata(policy);
+            }
         });
 
         app.MapGatewaySessions();

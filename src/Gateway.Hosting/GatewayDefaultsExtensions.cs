@@ -54,7 +54,7 @@ public static class GatewayDefaultsExtensions
 
         // Fail now, with every error listed, rather than from inside the running host.
         _ = GatewayConfigStore.LoadValid(settings);
-        services.AddSingleton(sp => GatewayConfigStore.Load(settings, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<GatewayMetrics>()));
+        services.AddSingleton(sp => GatewayConfigStore.Load(settings, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<GatewayMetrics>(), validators: sp.GetServices<IGatewayConfigValidator>()));
         services.AddHostedService(sp => sp.GetRequiredService<GatewayConfigStore>());
 
         services.AddHealthChecks()

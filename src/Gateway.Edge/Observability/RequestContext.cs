@@ -21,17 +21,24 @@ internal static class RequestContext
     /// <summary>The gateway route a proxied request matched; null outside the proxy pipeline.</summary>
     public static RouteDefinition? Route(HttpContext context) => context.Items[RouteKey] as RouteDefinition;
 
+    /// <summary>
+    /// The route of a proxied request. Throws (an answer of 500, never a request let through unjudged) when the proxy
+    /// pipeline's first step did not resolve it.
+    /// </summary>
+    public static RouteDefinition RequireRoute(HttpContext context) =>
+        Route(context) ?? throw new InvalidOperationException("The proxied request has no resolved gateway route; refusing it.");
+
     /// <summary>The configuration revision <see cref="Route"/> was read from; null outside the proxy pipeline.</summary>
     public static GatewayConfig? Config(HttpContext context) => context.Items[ConfigKey] as GatewayConfig;
 
     /// <summary>
-    /// Set once at the start of the proxy pipeline, so that the session check and the rate limiter of one request read
-    /// the same revision (a reload in between cannot mix two) and look the route up once.
+    /// Set once at the start of the proxy pipeline from the matched endpoint, so that the session check and the rate
+    /// limiter of one request read the revision that endpoint was built from (a reload in between cannot mix two).
     /// </summary>
-    public static void SetRoute(HttpContext context, GatewayProxyConfig snapshot)
+    public static void SetRoute(HttpContext context, GatewayRoute route)
     {
-        context.Items[ConfigKey] = snapshot.Source;
-        context.Items[RouteKey] = snapshot.FindRoute(context.GetReverseProxyFeature().Route.Config.RouteId);
+        context.Items[ConfigKey] = route.Config;
+        context.Items[RouteKey] = route.Route;
     }
 
     /// <summary>The user id of the request's valid session, or null.</summary>

@@ -14,8 +14,8 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter lim
     public async Task InvokeAsync(HttpContext context)
     {
         var client = RequestContext.ClientAddress(context); // resolved against trusted_proxies by ClientAddressMiddleware
-        var route = RequestContext.Route(context);
-        var selected = route is null ? null : RateLimitPolicySelector.Select(route, RequestContext.Tier(context), RequestContext.Config(context)!.RateLimit);
+        var route = RequestContext.RequireRoute(context);
+        var selected = RateLimitPolicySelector.Select(route, RequestContext.Tier(context), RequestContext.Config(context)!.RateLimit);
         if (selected is null)
         {
             await next(context);
@@ -44,7 +44,7 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter lim
             return;
         }
 
-        metrics.RateLimitExceeded(route!.Id, selected.Name);
+        metrics.RateLimitExceeded(route.Id, selected.Name);
         headers.RetryAfter = Math.Max(1, RateLimitHeaders.CeilingSeconds(decision.RetryAfter)).ToString(System.Globalization.CultureInfo.InvariantCulture);
         await ProblemResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests, $"Rate limit \"{selected.Name}\" exceeded.");
     }

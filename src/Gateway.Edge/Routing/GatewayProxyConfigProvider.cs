@@ -1,4 +1,5 @@
-using System.Collections.Frozen;
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using Gateway.Hosting.Configuration;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
@@ -11,9 +12,17 @@ namespace Gateway.Edge.Routing;
 /// <summary>
 /// Feeds YARP with routes and clusters built from <c>gateway.yml</c>, and publishes a new snapshot each time
 /// the <see cref="GatewayConfigStore"/> applies a valid change. YARP swaps its endpoints without dropping requests.
+/// Each YARP route carries its gateway policy (<see cref="GatewayRoute"/>) into the endpoint YARP builds from it, so a
+/// request is judged by the revision of the endpoint it matched, never by a newer file YARP may not have taken.
 /// </summary>
 internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider, IDisposable
 {
+    /// <summary>The YARP route metadata key holding the revision a route was built from; a new revision rebuilds every endpoint.</summary>
+    public const string RevisionKey = "Gateway.Revision";
+
+    private static readonly ConditionalWeakTable<RouteConfig, GatewayRoute> Policies = [];
+    private static long _revisions;
+
     private readonly GatewayConfigStore _store;
     private readonly IDisposable _subscription;
     private volatile GatewayProxyConfig _current;
@@ -44,23 +53,34 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider, IDispos
         previous.SignalChange();
     }
 
+    /// <summary>The gateway policy YARP's <paramref name="route"/> was built with; false for a route this provider did not build.</summary>
+    public static bool TryGetPolicy(RouteConfig route, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out GatewayRoute? policy) =>
+        Policies.TryGetValue(route, out policy);
+
     internal static GatewayProxyConfig Build(GatewayConfig config)
     {
-        var routes = config.Routes.Select(route => new RouteConfig
+        var revision = Interlocked.Increment(ref _revisions).ToString(CultureInfo.InvariantCulture);
+        var routes = new List<RouteConfig>(config.Routes.Length);
+        foreach (var route in config.Routes)
         {
-            RouteId = route.Id,
-            ClusterId = route.Upstream,
-            Match = new RouteMatch
+            var yarpRoute = new RouteConfig
             {
-                Path = route.Path,
-                Methods = route.Methods.IsDefaultOrEmpty ? null : route.Methods,
-            },
-            Timeout = config.Upstreams[route.Upstream].Timeout,
-        }).ToList();
+                RouteId = route.Id,
+                ClusterId = route.Upstream,
+                Match = new RouteMatch
+                {
+                    Path = route.Path,
+                    Methods = route.Methods.IsDefaultOrEmpty ? null : route.Methods,
+                },
+                Timeout = config.Upstreams.TryGetValue(route.Upstream, out var upstream) ? upstream.Timeout : null,
+                Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { [RevisionKey] = revision },
+            };
+            Policies.AddOrUpdate(yarpRoute, new GatewayRoute(route, config));
+            routes.Add(yarpRoute);
+        }
 
         var clusters = config.Upstreams.Values.OrderBy(u => u.Name, StringComparer.Ordinal).Select(BuildCluster).ToList();
-        var table = config.Routes.ToFrozenDictionary(r => r.Id, StringComparer.Ordinal);
-        return new GatewayProxyConfig(config, routes, clusters, table);
+        return new GatewayProxyConfig(config, routes, clusters);
     }
 
     private static ClusterConfig BuildCluster(UpstreamConfig upstream) => new()
@@ -100,13 +120,15 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider, IDispos
     };
 }
 
-/// <summary>One published proxy configuration with the route table of the same revision.</summary>
+/// <summary>A route's gateway policy (auth, limits, upstream) and the configuration revision it belongs to.</summary>
+internal sealed record GatewayRoute(RouteDefinition Route, GatewayConfig Config);
+
+/// <summary>One published proxy configuration.</summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The source is cancelled once and then only dropped; YARP keeps the token, not the snapshot's lifetime.")]
 internal sealed class GatewayProxyConfig(
     GatewayConfig source,
     IReadOnlyList<RouteConfig> routes,
-    IReadOnlyList<ClusterConfig> clusters,
-    FrozenDictionary<string, RouteDefinition> routeTable) : IProxyConfig
+    IReadOnlyList<ClusterConfig> clusters) : IProxyConfig
 {
     private readonly CancellationTokenSource _changed = new();
 
@@ -117,8 +139,6 @@ internal sealed class GatewayProxyConfig(
     public IReadOnlyList<ClusterConfig> Clusters { get; } = clusters;
 
     public IChangeToken ChangeToken => new CancellationChangeToken(_changed.Token);
-
-    public RouteDefinition? FindRoute(string routeId) => routeTable.GetValueOrDefault(routeId);
 
     internal void SignalChange() => _changed.Cancel();
 }

@@ -18,7 +18,7 @@ internal sealed partial class SessionMiddleware(
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var auth = RequestContext.Route(context)?.Auth ?? AuthMode.None;
+        var auth = RequestContext.RequireRoute(context).Auth;
         if (auth == AuthMode.None)
         {
             await next(context);

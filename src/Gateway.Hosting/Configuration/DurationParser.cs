@@ -30,13 +30,13 @@ public static class DurationParser
             return false;
         }
 
-        var ticks = value * unitTicks;
-        if (ticks > TimeSpan.MaxValue.Ticks)
+        // Compare before multiplying: a huge number times the unit overflows decimal itself.
+        if (value > TimeSpan.MaxValue.Ticks / unitTicks)
         {
             return false;
         }
 
-        duration = TimeSpan.FromTicks((long)ticks);
+        duration = TimeSpan.FromTicks((long)(value * unitTicks));
         return true;
     }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Routing.Patterns;
 using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
 
 namespace Gateway.Hosting.Configuration;
@@ -22,24 +23,103 @@ public static partial class GatewayConfigParser
     public static readonly TimeSpan DefaultHealthCheckInterval = TimeSpan.FromSeconds(10);
     public const string DefaultCookieName = "gw_session";
 
+    /// <summary>The longest time a full bucket may take to refill.</summary>
+    private const long MaxBucketTicks = 3650 * TimeSpan.TicksPerDay;
+
     private static readonly string[] HttpMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"];
+
+    /// <summary>The largest <c>gateway.yml</c> accepted, in characters.</summary>
+    public const int MaxFileLength = 1024 * 1024;
+
+    /// <summary>The deepest nesting of lists and mappings accepted; the real schema needs five levels.</summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>The most YAML nodes accepted in one file.</summary>
+    public const int MaxNodes = 200_000;
+
+    /// <summary>The longest a timeout or probe interval may be.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromHours(24);
 
     /// <param name="yaml">The file's text.</param>
     /// <param name="sessionTtlOverride">The value of <c>SESSION_TTL</c>, which wins over <c>session.ttl</c>.</param>
+    /// <returns>A config, or every error found. Never throws for any input: a file that cannot be read is one error.</returns>
     public static GatewayConfigParseResult Parse(string yaml, TimeSpan? sessionTtlOverride = null)
     {
-        var reader = new YamlNodeReader();
-        YamlMappingNode? root;
+        ArgumentNullException.ThrowIfNull(yaml);
+        if (yaml.Length > MaxFileLength)
+        {
+            return Refused($"is {yaml.Length} characters long; the largest accepted is {MaxFileLength}");
+        }
+
         try
         {
-            var stream = new YamlStream();
-            stream.Load(new StringReader(yaml));
-            root = stream.Documents.Count == 0 ? null : reader.Mapping(stream.Documents[0].RootNode, string.Empty, "upstreams", "routes", "session", "ratelimit", "trusted_proxies");
+            if (CheckShape(yaml) is { } shapeError)
+            {
+                return new(null, [shapeError]);
+            }
+
+            return ParseChecked(yaml, sessionTtlOverride);
         }
         catch (YamlException ex)
         {
-            return new(null, [new ConfigError("gateway.yml", $"is not valid YAML: {ex.InnerException?.Message ?? ex.Message}", (int)ex.Start.Line)]);
+            return new(null, [new ConfigError(FileKey, $"is not valid YAML: {ex.InnerException?.Message ?? ex.Message}", (int)ex.Start.Line)]);
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A defect of ours must never crash a process or the reload timer: the file is refused as a whole.
+            return Refused($"could not be read ({ex.GetType().Name}: {ex.Message})");
+        }
+    }
+
+    private const string FileKey = "gateway.yml";
+
+    private static GatewayConfigParseResult Refused(string message) => new(null, [new ConfigError(FileKey, message)]);
+
+    /// <summary>
+    /// Walks the YAML events (no recursion) before the node tree is built, whose recursive construction would
+    /// overflow the stack on a deeply nested file.
+    /// </summary>
+    private static ConfigError? CheckShape(string yaml)
+    {
+        var parser = new Parser(new StringReader(yaml));
+        var depth = 0;
+        var nodes = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case MappingStart or SequenceStart:
+                    depth++;
+                    nodes++;
+                    if (depth > MaxDepth)
+                    {
+                        return new ConfigError(FileKey, $"nests lists and mappings more than {MaxDepth} levels deep", (int)parser.Current.Start.Line);
+                    }
+
+                    break;
+                case MappingEnd or SequenceEnd:
+                    depth--;
+                    break;
+                case Scalar or AnchorAlias:
+                    nodes++;
+                    break;
+            }
+
+            if (nodes > MaxNodes)
+            {
+                return new ConfigError(FileKey, $"has more than {MaxNodes} values", (int)parser.Current!.Start.Line);
+            }
+        }
+
+        return null;
+    }
+
+    private static GatewayConfigParseResult ParseChecked(string yaml, TimeSpan? sessionTtlOverride)
+    {
+        var reader = new YamlNodeReader();
+        var stream = new YamlStream();
+        stream.Load(new StringReader(yaml));
+        var root = stream.Documents.Count == 0 ? null : reader.Mapping(stream.Documents[0].RootNode, string.Empty, "upstreams", "routes", "session", "ratelimit", "trusted_proxies");
 
         var upstreams = ReadUpstreams(reader, YamlNodeReader.Child(root, "upstreams"));
         var routes = ReadRoutes(reader, YamlNodeReader.Child(root, "routes"), upstreams);
@@ -65,9 +145,8 @@ public static partial class GatewayConfigParser
             return result.ToImmutable();
         }
 
-        foreach (var (keyNode, valueNode) in mapping.Children)
+        foreach (var (name, keyNode, valueNode) in YamlNodeReader.Entries(mapping))
         {
-            var name = ((YamlScalarNode)keyNode).Value ?? string.Empty;
             var key = $"upstreams.{name}";
             if (!IdPattern().IsMatch(name))
             {
@@ -100,7 +179,7 @@ public static partial class GatewayConfigParser
                 }
             }
 
-            var timeout = reader.Duration(YamlNodeReader.Child(upstream, "timeout"), $"{key}.timeout") ?? DefaultUpstreamTimeout;
+            var timeout = reader.Duration(YamlNodeReader.Child(upstream, "timeout"), $"{key}.timeout", max: MaxTimeout) ?? DefaultUpstreamTimeout;
             var health = ReadHealthCheck(reader, YamlNodeReader.Child(upstream, "health_check"), $"{key}.health_check");
             result[name] = new UpstreamConfig(name, destinations.ToImmutable(), timeout, health);
         }
@@ -122,8 +201,8 @@ public static partial class GatewayConfigParser
             reader.Error($"{key}.path", $"'{path}' must start with '/'", YamlNodeReader.Child(mapping, "path"));
         }
 
-        var interval = reader.Duration(YamlNodeReader.Child(mapping, "interval"), $"{key}.interval") ?? DefaultHealthCheckInterval;
-        var timeout = reader.Duration(YamlNodeReader.Child(mapping, "timeout"), $"{key}.timeout")
+        var interval = reader.Duration(YamlNodeReader.Child(mapping, "interval"), $"{key}.interval", max: MaxTimeout) ?? DefaultHealthCheckInterval;
+        var timeout = reader.Duration(YamlNodeReader.Child(mapping, "timeout"), $"{key}.timeout", max: MaxTimeout)
             ?? TimeSpan.FromTicks(Math.Min(interval.Ticks, TimeSpan.FromSeconds(5).Ticks));
         return new UpstreamHealthCheck(path, interval, timeout);
     }
@@ -174,13 +253,17 @@ public static partial class GatewayConfigParser
             foreach (var (method, methodNode, methodKey) in reader.StringList(YamlNodeReader.Child(route, "methods"), $"{key}.methods"))
             {
                 var upper = method.ToUpperInvariant();
-                if (HttpMethods.Contains(upper, StringComparer.Ordinal))
+                if (!HttpMethods.Contains(upper, StringComparer.Ordinal))
                 {
-                    methods.Add(upper);
+                    reader.Error(methodKey, $"'{method}' is not an HTTP method ({string.Join(", ", HttpMethods)})", methodNode);
+                }
+                else if (methods.Contains(upper))
+                {
+                    reader.Error(methodKey, $"'{method}' is listed twice (methods are matched in any case)", methodNode);
                 }
                 else
                 {
-                    reader.Error(methodKey, $"'{method}' is not an HTTP method ({string.Join(", ", HttpMethods)})", methodNode);
+                    methods.Add(upper);
                 }
             }
 
@@ -261,6 +344,13 @@ public static partial class GatewayConfigParser
             return null;
         }
 
+        // The limiter keeps (period / requests) * burst in 100 ns ticks: keep it far from overflowing.
+        if ((decimal)(period.Value.Ticks / requests.Value) * (burst ?? requests.Value) > MaxBucketTicks)
+        {
+            reader.Error($"{key}.burst", $"a bucket of {burst ?? requests} requests at {requests} per {period} spans more than {MaxBucketTicks / TimeSpan.TicksPerDay} days", mapping);
+            return null;
+        }
+
         return new RateLimitPolicy(requests.Value, period.Value, burst ?? requests.Value);
     }
 
@@ -308,9 +398,8 @@ public static partial class GatewayConfigParser
         var tiersNode = reader.Mapping(YamlNodeReader.Child(mapping, "tiers"), "ratelimit.tiers");
         if (tiersNode is not null)
         {
-            foreach (var (keyNode, valueNode) in tiersNode.Children)
+            foreach (var (tier, keyNode, valueNode) in YamlNodeReader.Entries(tiersNode))
             {
-                var tier = ((YamlScalarNode)keyNode).Value ?? string.Empty;
                 if (!IdPattern().IsMatch(tier))
                 {
                     reader.Error($"ratelimit.tiers.{tier}", "tier names may use letters, digits, '.', '_' and '-' only", keyNode);

@@ -21,6 +21,7 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
     private readonly ILogger<GatewayConfigStore> _logger;
     private readonly GatewayMetrics _metrics;
     private readonly TimeSpan _pollInterval;
+    private readonly IReadOnlyList<IGatewayConfigValidator> _validators;
     private readonly Lock _reloadLock = new();
     private CancellationTokenSource _changeSource = new();
     private byte[] _hash;
@@ -28,8 +29,9 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
     private ITimer? _debounceTimer;
     private ITimer? _pollTimer;
 
-    private GatewayConfigStore(string path, TimeSpan? sessionTtlOverride, GatewayConfig initial, byte[] hash, TimeProvider time, ILogger<GatewayConfigStore> logger, GatewayMetrics metrics, TimeSpan pollInterval)
+    private GatewayConfigStore(string path, TimeSpan? sessionTtlOverride, GatewayConfig initial, byte[] hash, TimeProvider time, ILogger<GatewayConfigStore> logger, GatewayMetrics metrics, TimeSpan pollInterval, IReadOnlyList<IGatewayConfigValidator> validators)
     {
+        _validators = validators;
         _path = path;
         _sessionTtlOverride = sessionTtlOverride;
         Current = initial;
@@ -46,20 +48,24 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
     /// <summary>Where the file was read from (absolute).</summary>
     public string FilePath => _path;
 
-    /// <summary>Loads the file; an unreadable or invalid file throws with every error listed.</summary>
-    public static GatewayConfigStore Load(HostSettings settings, TimeProvider time, ILoggerFactory loggerFactory, GatewayMetrics metrics, TimeSpan? pollInterval = null)
+    /// <summary>
+    /// Loads the file; an unreadable or invalid file, or one a <paramref name="validators"/> refuses (the proxy's own
+    /// validation), throws with every error listed.
+    /// </summary>
+    public static GatewayConfigStore Load(HostSettings settings, TimeProvider time, ILoggerFactory loggerFactory, GatewayMetrics metrics, TimeSpan? pollInterval = null, IEnumerable<IGatewayConfigValidator>? validators = null)
     {
-        var (config, hash, path) = ReadValid(settings);
-        return new GatewayConfigStore(path, settings.SessionTtl, config, hash, time, loggerFactory.CreateLogger<GatewayConfigStore>(), metrics, pollInterval ?? TimeSpan.FromSeconds(5));
+        var checks = validators?.ToArray() ?? [];
+        var (config, hash, path) = ReadValid(settings, checks);
+        return new GatewayConfigStore(path, settings.SessionTtl, config, hash, time, loggerFactory.CreateLogger<GatewayConfigStore>(), metrics, pollInterval ?? TimeSpan.FromSeconds(5), checks);
     }
 
     /// <summary>Reads and validates the file named by <c>GATEWAY_CONFIG</c>; throws with every error found.</summary>
-    public static GatewayConfig LoadValid(HostSettings settings) => ReadValid(settings).Config;
+    public static GatewayConfig LoadValid(HostSettings settings) => ReadValid(settings, []).Config;
 
-    private static (GatewayConfig Config, byte[] Hash, string Path) ReadValid(HostSettings settings)
+    private static (GatewayConfig Config, byte[] Hash, string Path) ReadValid(HostSettings settings, IReadOnlyList<IGatewayConfigValidator> validators)
     {
         var path = Path.GetFullPath(settings.ConfigPath);
-        var (result, hash) = Read(path, settings.SessionTtl);
+        var (result, hash) = Read(path, settings.SessionTtl, validators);
         if (!result.IsValid)
         {
             throw new GatewayConfigurationException(path, result.Errors);
@@ -80,12 +86,19 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
             byte[] hash;
             try
             {
-                (result, hash) = Read(_path, _sessionTtlOverride);
+                (result, hash) = Read(_path, _sessionTtlOverride, _validators);
             }
             catch (IOException ex)
             {
                 // Mid-write or briefly missing during an atomic swap: keep the last good config, try again on the next event or poll.
                 LogReadFailed(_logger, _path, ex.Message);
+                return false;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Reload runs on a timer thread: whatever goes wrong, the process and the last good config stay up.
+                _metrics.ConfigReloaded(success: false);
+                LogReloadFailed(_logger, _path, ex);
                 return false;
             }
 
@@ -159,11 +172,18 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
     private void OnFileEvent(object sender, FileSystemEventArgs e) =>
         _debounceTimer?.Change(Debounce, Timeout.InfiniteTimeSpan);
 
-    private static (GatewayConfigParseResult Result, byte[] Hash) Read(string path, TimeSpan? sessionTtlOverride)
+    private static (GatewayConfigParseResult Result, byte[] Hash) Read(string path, TimeSpan? sessionTtlOverride, IReadOnlyList<IGatewayConfigValidator> validators)
     {
         string text;
         try
         {
+            var length = new FileInfo(path).Length;
+            if (length > GatewayConfigParser.MaxFileLength * 4L)
+            {
+                var error = new ConfigError(EnvironmentVariables.ConfigPath, $"'{path}' is {length} bytes; the largest accepted is {GatewayConfigParser.MaxFileLength} characters");
+                return (new GatewayConfigParseResult(null, [error]), SHA256.HashData(BitConverter.GetBytes(length)));
+            }
+
             text = File.ReadAllText(path);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException || (ex is IOException && !File.Exists(path)))
@@ -173,7 +193,17 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
         }
 
         var hash = SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text));
-        return (GatewayConfigParser.Parse(text, sessionTtlOverride), hash);
+        var result = GatewayConfigParser.Parse(text, sessionTtlOverride);
+        if (result.Config is { } config && validators.Count > 0)
+        {
+            var errors = validators.SelectMany(validator => validator.Validate(config)).ToList();
+            if (errors.Count > 0)
+            {
+                result = new GatewayConfigParseResult(null, errors);
+            }
+        }
+
+        return (result, hash);
     }
 
     [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Configuration reloaded from {Path}: {RouteCount} routes, {UpstreamCount} upstreams")]
@@ -187,6 +217,9 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Could not read {Path}: {Reason}; keeping the last good configuration")]
     private static partial void LogReadFailed(ILogger logger, string path, string reason);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Configuration change in {Path} could not be applied; the last good configuration keeps serving")]
+    private static partial void LogReloadFailed(ILogger logger, string path, Exception exception);
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Cannot watch {Directory} ({Reason}); changes are picked up by polling only")]
     private static partial void LogWatcherUnavailable(ILogger logger, string directory, string reason);

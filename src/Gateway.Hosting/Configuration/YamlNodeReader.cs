@@ -32,7 +32,12 @@ internal sealed class YamlNodeReader
 
         foreach (var child in mapping.Children.Keys)
         {
-            var name = (child as YamlScalarNode)?.Value ?? string.Empty;
+            if (child is not YamlScalarNode { Value: { } name })
+            {
+                Error(key, "keys must be plain names, not lists or mappings", child);
+                continue;
+            }
+
             if (known.Length > 0 && !known.Contains(name, StringComparer.Ordinal))
             {
                 Error(Join(key, name), $"unknown key; expected one of: {string.Join(", ", known)}", child);
@@ -40,6 +45,18 @@ internal sealed class YamlNodeReader
         }
 
         return mapping;
+    }
+
+    /// <summary>The entries of a mapping of user-chosen names (upstreams, tiers); entries with a non-scalar key are skipped (<see cref="Mapping"/> reported them).</summary>
+    public static IEnumerable<(string Name, YamlNode KeyNode, YamlNode Value)> Entries(YamlMappingNode mapping)
+    {
+        foreach (var (keyNode, value) in mapping.Children)
+        {
+            if (keyNode is YamlScalarNode { Value: { } name })
+            {
+                yield return (name, keyNode, value);
+            }
+        }
     }
 
     public static YamlNode? Child(YamlMappingNode? mapping, string name) =>
@@ -71,7 +88,10 @@ internal sealed class YamlNodeReader
         return scalar.Value;
     }
 
-    public TimeSpan? Duration(YamlNode? node, string key, bool required = false)
+    /// <summary>The longest duration any key accepts unless it says otherwise.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
+
+    public TimeSpan? Duration(YamlNode? node, string key, bool required = false, TimeSpan? max = null)
     {
         var text = String(node, key, required);
         if (text is null)
@@ -85,8 +105,20 @@ internal sealed class YamlNodeReader
             return null;
         }
 
+        var limit = max ?? MaxDuration;
+        if (duration > limit)
+        {
+            Error(key, $"'{text}' is longer than the largest value this key accepts ({DurationText(limit)})", node);
+            return null;
+        }
+
         return duration;
     }
+
+    private static string DurationText(TimeSpan duration) =>
+        duration.TotalHours >= 1 && duration.Ticks % TimeSpan.TicksPerHour == 0
+            ? string.Create(CultureInfo.InvariantCulture, $"{(long)duration.TotalHours}h")
+            : string.Create(CultureInfo.InvariantCulture, $"{(long)duration.TotalSeconds}s");
 
     public long? PositiveInteger(YamlNode? node, string key, bool required = false)
     {

@@ -25,6 +25,29 @@ public sealed class StartupValidationTests : IDisposable
         Assert.Contains(errors, line => line.Contains("routes[0].upstream", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Gateway.Edge", "huge-timeout", "upstreams.a.timeout")]
+    [InlineData("Gateway.Silo", "deep-nesting", "levels deep")]
+    [InlineData("Gateway.Edge", "list-key", "plain names")]
+    public async Task Start_HostileGatewayYml_ExitsWithCode2AndOneLineNoStackTrace(string program, string kind, string expected)
+    {
+        var path = Path.Combine(_directory, "gateway.yml");
+        var routes = "routes: [ { id: r, path: /x, upstream: a } ]";
+        await File.WriteAllTextAsync(path, kind switch
+        {
+            "huge-timeout" => "upstreams: { a: { destinations: [\"http://127.0.0.1:1\"], timeout: 100000000000000000000000h } }\n" + routes,
+            "deep-nesting" => "upstreams: { a: { destinations: [\"http://127.0.0.1:1\"] } }\nroutes: " + new string('[', 5000) + new string(']', 5000),
+            _ => "upstreams:\n  ? [a, b]\n  : { destinations: [\"http://127.0.0.1:1\"] }\n" + routes,
+        });
+
+        await using var process = ChildProcess.StartDotnet(program, program, Environment(path));
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(process.Output, line => line.StartsWith("configuration error:", StringComparison.Ordinal) && line.Contains(expected, StringComparison.Ordinal));
+        Assert.DoesNotContain(process.Output, line => line.TrimStart().StartsWith("at ", StringComparison.Ordinal) || line.Contains("Unhandled exception", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Start_InvalidEnvironment_ExitsWithCode2NamingTheVariable()
     {

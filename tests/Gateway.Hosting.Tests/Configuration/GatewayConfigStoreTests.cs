@@ -88,6 +88,53 @@ public sealed class GatewayConfigStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task PollTimer_HostileChanges_NeverThrowKeepLastGoodAndCountEachFailure()
+    {
+        File.WriteAllText(ConfigPath, OneRoute);
+        using var store = Load();
+        await store.StartAsync(CancellationToken.None);
+        string[] hostile =
+        [
+            "upstreams: { a: { destinations: [ \"http://127.0.0.1:1\"], timeout: 100000000000000000000000h } }\nroutes: [ { id: first, path: /one, upstream: a } ]",
+            "upstreams:\n  ? [a, b]\n  : { destinations: [ \"http://127.0.0.1:1\" ] }\nroutes: [ { id: first, path: /one, upstream: a } ]",
+            "routes: " + new string('[', 5000) + new string(']', 5000),
+        ];
+
+        foreach (var yaml in hostile)
+        {
+            File.WriteAllText(ConfigPath, yaml);
+            _time.Advance(TimeSpan.FromSeconds(5)); // the poll timer runs Reload on its own thread in production
+        }
+
+        Assert.Equal("first", Assert.Single(store.Current.Routes).Id);
+        Assert.Equal(3, _reloads.GetMeasurementSnapshot().Count(m => (string?)m.Tags["result"] == "failure"));
+        await store.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public void Reload_ValidatorRefuses_KeepsLastGoodAndCountsFailure()
+    {
+        File.WriteAllText(ConfigPath, OneRoute);
+        using var store = Load(new RefuseRoute("second"));
+
+        File.WriteAllText(ConfigPath, TwoRoutes);
+
+        Assert.False(store.Reload());
+        Assert.Equal("first", Assert.Single(store.Current.Routes).Id);
+        Assert.Equal("failure", _reloads.LastMeasurement?.Tags["result"]);
+    }
+
+    [Fact]
+    public void Load_ValidatorRefuses_ThrowsWithItsError()
+    {
+        File.WriteAllText(ConfigPath, TwoRoutes);
+
+        var ex = Assert.Throws<GatewayConfigurationException>(() => Load(new RefuseRoute("second")));
+
+        Assert.Equal("routes[1]", Assert.Single(ex.Errors).Key);
+    }
+
+    [Fact]
     public void Reload_UnchangedContent_DoesNothing()
     {
         File.WriteAllText(ConfigPath, OneRoute);
@@ -121,9 +168,16 @@ public sealed class GatewayConfigStoreTests : IDisposable
         Directory.Delete(_directory, recursive: true);
     }
 
-    private GatewayConfigStore Load()
+    private GatewayConfigStore Load(params IGatewayConfigValidator[] validators)
     {
         var settings = HostSettings.Read(new ConfigurationBuilder().AddInMemoryCollection([new("GATEWAY_CONFIG", ConfigPath)]).Build());
-        return GatewayConfigStore.Load(settings, _time, NullLoggerFactory.Instance, _metrics, TimeSpan.FromSeconds(5));
+        return GatewayConfigStore.Load(settings, _time, NullLoggerFactory.Instance, _metrics, TimeSpan.FromSeconds(5), validators);
+    }
+
+    /// <summary>Refuses any configuration with a route of the given id, as the proxy's validator refuses what it cannot serve.</summary>
+    private sealed class RefuseRoute(string id) : IGatewayConfigValidator
+    {
+        public IReadOnlyList<ConfigError> Validate(GatewayConfig config) =>
+            [.. config.Routes.Select((route, index) => (route, index)).Where(r => r.route.Id == id).Select(r => new ConfigError($"routes[{r.index}]", "refused"))];
     }
 }

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Text;
+using Gateway.Hosting.Configuration;
+
+namespace Gateway.Hosting.Tests.Configuration;
+
+/// <summary>
+/// Seeded random mutations of a valid <c>gateway.yml</c>: the parser either accepts a file or lists errors. It never
+/// throws, and never takes more than a second on one file. A failure prints the seed and the file.
+/// </summary>
+public sealed class GatewayConfigFuzzTests
+{
+    private const int Files = 3000;
+
+    private const string Valid = """
+        upstreams:
+          user-service:
+            destinations: ["http://127.0.0.1:5001"]
+            timeout: 30s
+            health_check: { path: /health, interval: 10s }
+          post-service:
+            destinations: ["http://127.0.0.1:5002", "http://127.0.0.1:5003"]
+        routes:
+          - id: users
+            path: /api/users/{**rest}
+            methods: [GET, POST, PUT, DELETE]
+            upstream: user-service
+            auth: required
+            ratelimit: { requests: 10, period: 1s, burst: 5 }
+          - id: posts
+            path: /api/posts/{**rest}
+            upstream: post-service
+            auth: optional
+            ratelimit: off
+        session:
+          ttl: 30m
+          cookie: gw_session
+          secure_cookie: true
+          login: { upstream: user-service, path: /auth/verify }
+        ratelimit:
+          default: { requests: 100, period: 60s, burst: 100 }
+          tiers:
+            pro: { requests: 1000, period: 60s, burst: 1000 }
+          mode: exact
+          on_backend_failure: open
+        trusted_proxies: ["10.0.0.0/8", "::1"]
+        """;
+
+    private static readonly string[] Tokens =
+    [
+        "{", "}", "[", "]", ":", ",", "-", "? ", "&a", "*a", "!!str", "!!map", "|", ">", "'", "\"", "#", "\t", "\n", "  ",
+        "~", "null", "off", "true", "-1", "0", "1e309", "NaN", "99999999999999999999999999999h", "18446744073709551616",
+        "0.0000001ms", "1d", "::", "/{**x}", "/{x:int}", "/{", "http://", "ftp://x", "300.1.1.1/8", "[a, b]", "{a: b}",
+        "routes", "upstreams", "session", "ratelimit", "id", "path", "upstream", "\u00a0", "\ufeff", "\u0000", "%", "@", "`",
+    ];
+
+    [Fact]
+    public void Parse_SeededMutations_AcceptOrErrorNeverThrowWithinASecond()
+    {
+        var lines = Valid.Split('\n');
+        var slowest = TimeSpan.Zero;
+        var accepted = 0;
+        for (var seed = 0; seed < Files; seed++)
+        {
+            var random = new Random(seed);
+            var yaml = Mutate(lines, random);
+            var watch = Stopwatch.StartNew();
+            GatewayConfigParseResult result;
+            try
+            {
+                result = GatewayConfigParser.Parse(yaml);
+            }
+            catch (Exception ex)
+            {
+                Assert.Fail($"seed {seed} threw {ex.GetType().Name}: {ex.Message}\n--- file ---\n{Shorten(yaml)}");
+                return;
+            }
+
+            watch.Stop();
+            slowest = watch.Elapsed > slowest ? watch.Elapsed : slowest;
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(1), $"seed {seed} took {watch.Elapsed}\n--- file ---\n{Shorten(yaml)}");
+            Assert.True(result.IsValid != (result.Errors.Count > 0), $"seed {seed}: a result is a config or errors, not both or neither");
+            accepted += result.IsValid ? 1 : 0;
+        }
+
+        // The mutations are meant to break files; some still parse (a comment, a swapped equivalent), most do not.
+        Assert.InRange(accepted, 1, Files - 1);
+    }
+
+    private static string Mutate(string[] lines, Random random)
+    {
+        var list = lines.ToList();
+        var mutations = random.Next(1, 4);
+        for (var m = 0; m < mutations; m++)
+        {
+            var at = random.Next(list.Count);
+            switch (random.Next(9))
+            {
+                case 0: // cut a line short
+                    list[at] = list[at][..random.Next(list[at].Length + 1)];
+                    break;
+                case 1: // duplicate a run of lines
+                    var count = random.Next(1, 6);
+                    list.InsertRange(at, list.Skip(at).Take(count).ToList());
+                    break;
+                case 2: // swap two lines
+                    var other = random.Next(list.Count);
+                    (list[at], list[other]) = (list[other], list[at]);
+                    break;
+                case 3: // insert a random token in a line
+                    var position = random.Next(list[at].Length + 1);
+                    list[at] = list[at].Insert(position, Tokens[random.Next(Tokens.Length)]);
+                    break;
+                case 4: // replace a value with a huge or odd number
+                    var colon = list[at].IndexOf(':', StringComparison.Ordinal);
+                    if (colon > 0)
+                    {
+                        list[at] = list[at][..(colon + 1)] + " " + Tokens[random.Next(26, 33)];
+                    }
+
+                    break;
+                case 5: // deep nesting
+                    var depth = random.Next(10, 6000);
+                    var open = random.Next(2) == 0 ? "[" : "{a: ";
+                    var close = open == "[" ? "]" : "}";
+                    list[at] += " " + string.Concat(Enumerable.Repeat(open, depth)) + "1" + string.Concat(Enumerable.Repeat(close, random.Next(depth + 1)));
+                    break;
+                case 6: // delete lines
+                    list.RemoveRange(at, Math.Min(random.Next(1, 4), list.Count - at));
+                    if (list.Count == 0)
+                    {
+                        list.Add(string.Empty);
+                    }
+
+                    break;
+                case 7: // re-indent a line
+                    list[at] = new string(' ', random.Next(0, 9)) + list[at].TrimStart();
+                    break;
+                default: // random bytes of text
+                    var noise = new StringBuilder();
+                    for (var i = random.Next(1, 40); i > 0; i--)
+                    {
+                        noise.Append((char)random.Next(1, 0x250));
+                    }
+
+                    list.Insert(at, noise.ToString());
+                    break;
+            }
+        }
+
+        return string.Join('\n', list);
+    }
+
+    private static string Shorten(string yaml) => yaml.Length <= 4000 ? yaml : yaml[..4000] + "…";
+}
