@@ -53,8 +53,9 @@ public static class GatewayDefaultsExtensions
         services.AddSingleton<IHostLifetime, DrainingHostLifetime>();
 
         // Fail now, with every error listed, rather than from inside the running host.
-        _ = GatewayConfigStore.LoadValid(settings);
-        services.AddSingleton(sp => GatewayConfigStore.Load(settings, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<GatewayMetrics>(), validators: sp.GetServices<IGatewayConfigValidator>()));
+        // Read and parsed once; the store adds the checks that need services (the edge's proxy validator).
+        var file = GatewayConfigStore.ReadFile(settings);
+        services.AddSingleton(sp => GatewayConfigStore.Create(file, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<GatewayMetrics>(), validators: sp.GetServices<IGatewayConfigValidator>()));
         services.AddHostedService(sp => sp.GetRequiredService<GatewayConfigStore>());
 
         services.AddHealthChecks()

@@ -52,27 +52,40 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
     /// Loads the file; an unreadable or invalid file, or one a <paramref name="validators"/> refuses (the proxy's own
     /// validation), throws with every error listed.
     /// </summary>
-    public static GatewayConfigStore Load(HostSettings settings, TimeProvider time, ILoggerFactory loggerFactory, GatewayMetrics metrics, TimeSpan? pollInterval = null, IEnumerable<IGatewayConfigValidator>? validators = null)
-    {
-        var checks = validators?.ToArray() ?? [];
-        var (config, hash, path) = ReadValid(settings, checks);
-        return new GatewayConfigStore(path, settings.SessionTtl, config, hash, time, loggerFactory.CreateLogger<GatewayConfigStore>(), metrics, pollInterval ?? TimeSpan.FromSeconds(5), checks);
-    }
+    public static GatewayConfigStore Load(HostSettings settings, TimeProvider time, ILoggerFactory loggerFactory, GatewayMetrics metrics, TimeSpan? pollInterval = null, IEnumerable<IGatewayConfigValidator>? validators = null) =>
+        Create(ReadFile(settings), time, loggerFactory, metrics, pollInterval, validators);
 
-    /// <summary>Reads and validates the file named by <c>GATEWAY_CONFIG</c>; throws with every error found.</summary>
-    public static GatewayConfig LoadValid(HostSettings settings) => ReadValid(settings, []).Config;
-
-    private static (GatewayConfig Config, byte[] Hash, string Path) ReadValid(HostSettings settings, IReadOnlyList<IGatewayConfigValidator> validators)
+    /// <summary>Reads and parses the file named by <c>GATEWAY_CONFIG</c> once, at start; throws with every error found.</summary>
+    public static GatewayConfigFile ReadFile(HostSettings settings)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         var path = Path.GetFullPath(settings.ConfigPath);
-        var (result, hash) = Read(path, settings.SessionTtl, validators);
+        var (result, hash) = Read(path, settings.SessionTtl, []);
         if (!result.IsValid)
         {
             throw new GatewayConfigurationException(path, result.Errors);
         }
 
-        return (result.Config!, hash, path);
+        return new GatewayConfigFile(path, settings.SessionTtl, result.Config!, hash);
     }
+
+    /// <summary>A store serving <paramref name="file"/>, once every validator accepts it (else throws with their errors).</summary>
+    public static GatewayConfigStore Create(GatewayConfigFile file, TimeProvider time, ILoggerFactory loggerFactory, GatewayMetrics metrics, TimeSpan? pollInterval = null, IEnumerable<IGatewayConfigValidator>? validators = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var checks = validators?.ToArray() ?? [];
+        var errors = Validate(file.Config, checks);
+        if (errors.Count > 0)
+        {
+            throw new GatewayConfigurationException(file.Path, errors);
+        }
+
+        return new GatewayConfigStore(file.Path, file.SessionTtlOverride, file.Config, file.Hash, time, loggerFactory.CreateLogger<GatewayConfigStore>(), metrics, pollInterval ?? TimeSpan.FromSeconds(5), checks);
+    }
+
+    private static List<ConfigError> Validate(GatewayConfig config, IReadOnlyList<IGatewayConfigValidator> validators) =>
+        [.. validators.SelectMany(validator => validator.Validate(config))];
 
     /// <summary>A token that fires on the next applied change.</summary>
     public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changeSource).Token);
@@ -196,7 +209,7 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
         var result = GatewayConfigParser.Parse(text, sessionTtlOverride);
         if (result.Config is { } config && validators.Count > 0)
         {
-            var errors = validators.SelectMany(validator => validator.Validate(config)).ToList();
+            var errors = Validate(config, validators);
             if (errors.Count > 0)
             {
                 result = new GatewayConfigParseResult(null, errors);
@@ -224,3 +237,6 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
     [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Cannot watch {Directory} ({Reason}); changes are picked up by polling only")]
     private static partial void LogWatcherUnavailable(ILogger logger, string directory, string reason);
 }
+
+/// <summary><c>gateway.yml</c> as read and parsed at start, before the services that validate it further exist.</summary>
+public sealed record GatewayConfigFile(string Path, TimeSpan? SessionTtlOverride, GatewayConfig Config, byte[] Hash);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -12,11 +13,14 @@ namespace Gateway.Hosting.Observability;
 /// field of the message and its scopes in snake_case (so <c>CorrelationId</c> becomes <c>correlation_id</c>).
 /// Levels are upper case (<c>INFO</c>, <c>WARNING</c>, <c>ERROR</c>) so that <c>grep ERROR</c> finds errors.
 /// </summary>
-public sealed class JsonLineFormatter() : ConsoleFormatter(FormatterName)
+public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(FormatterName)
 {
     public const string FormatterName = "gateway-json";
 
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = true };
+
+    /// <summary>Field names are few (one per message template placeholder): convert each once.</summary>
+    private static readonly ConcurrentDictionary<string, string> SnakeNames = new(StringComparer.Ordinal);
 
     public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
     {
@@ -30,7 +34,7 @@ public sealed class JsonLineFormatter() : ConsoleFormatter(FormatterName)
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
-            writer.WriteString("timestamp", DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
+            writer.WriteString("timestamp", time.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
             writer.WriteString("level", LevelName(logEntry.LogLevel));
             writer.WriteString("category", logEntry.Category);
             writer.WriteString("message", message ?? string.Empty);
@@ -104,29 +108,7 @@ public sealed class JsonLineFormatter() : ConsoleFormatter(FormatterName)
     }
 
     /// <summary><c>DurationMs</c> → <c>duration_ms</c>; names already in snake_case stay as they are.</summary>
-    public static string SnakeCase(string name)
-    {
-        var builder = new StringBuilder(name.Length + 4);
-        for (var i = 0; i < name.Length; i++)
-        {
-            var c = name[i];
-            if (char.IsUpper(c))
-            {
-                if (i > 0 && name[i - 1] != '_' && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
-                {
-                    builder.Append('_');
-                }
-
-                builder.Append(char.ToLowerInvariant(c));
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-
-        return builder.ToString();
-    }
+    public static string SnakeCase(string name) => SnakeNames.GetOrAdd(name, static n => JsonNamingPolicy.SnakeCaseLower.ConvertName(n));
 
     private static string LevelName(LogLevel level) => level switch
     {

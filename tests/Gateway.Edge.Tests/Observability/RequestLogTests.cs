@@ -164,7 +164,7 @@ public sealed class RequestLogTests : IAsyncLifetime
     {
         private readonly ConcurrentQueue<CapturedLine> _lines = new();
         private readonly HttpContextAccessor _http = new();
-        private readonly JsonLineFormatter _formatter = new();
+        private readonly JsonLineFormatter _formatter = new(TimeProvider.System);
         private IExternalScopeProvider? _scopes;
 
         public ILogger CreateLogger(string categoryName) => new CapturingLogger(this, categoryName);

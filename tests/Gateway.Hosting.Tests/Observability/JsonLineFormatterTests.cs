@@ -2,6 +2,7 @@ using System.Text.Json;
 using Gateway.Hosting.Observability;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Hosting.Tests.Observability;
 
@@ -21,7 +22,8 @@ public sealed class JsonLineFormatterTests
     [Fact]
     public void Write_StructuredEntryWithScope_IsOneJsonLineWithContractFields()
     {
-        var formatter = new JsonLineFormatter();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 27, 8, 30, 15, 250, TimeSpan.Zero));
+        var formatter = new JsonLineFormatter(time);
         var scopes = new LoggerExternalScopeProvider();
         using var writer = new StringWriter();
         var state = new List<KeyValuePair<string, object?>> { new("Method", "GET"), new("Status", 502), new("{OriginalFormat}", "{Method} {Status}") };
@@ -41,7 +43,7 @@ public sealed class JsonLineFormatterTests
         Assert.Equal("GET", root.GetProperty("method").GetString());
         Assert.Equal(502, root.GetProperty("status").GetInt32());
         Assert.Equal("abc-123", root.GetProperty("correlation_id").GetString());
-        Assert.True(DateTimeOffset.TryParse(root.GetProperty("timestamp").GetString(), System.Globalization.CultureInfo.InvariantCulture, out _));
+        Assert.Equal("2026-11-27T08:30:15.250Z", root.GetProperty("timestamp").GetString());
         Assert.False(root.TryGetProperty("{OriginalFormat}", out _));
     }
 }
