@@ -41,7 +41,7 @@ public static partial class EdgeExtensions
         builder.Services.AddRequestTimeouts();
         builder.Services.AddSingleton<GatewayProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
-        builder.Services.AddReverseProxy();
+        builder.Services.AddReverseProxy().AddTransforms<ForwardedHeaderTransforms>();
         builder.AddGatewaySessions(settings);
         builder.Services.AddGatewayRateLimiting();
 

@@ -56,6 +56,7 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider, IDispos
                 Methods = route.Methods.IsDefaultOrEmpty ? null : route.Methods,
             },
             Timeout = config.Upstreams[route.Upstream].Timeout,
+            Metadata = ForwardedHeaderTransforms.RouteMetadata(route),
         }).ToList();
 
         var clusters = config.Upstreams.Values.OrderBy(u => u.Name, StringComparer.Ordinal).Select(BuildCluster).ToList();
