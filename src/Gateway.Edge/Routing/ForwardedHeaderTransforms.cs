@@ -51,7 +51,9 @@ internal sealed class ForwardedHeaderTransforms : ITransformProvider
         context.AddXForwardedHost();
         context.AddXForwardedProto();
         context.AddRequestHeaderRemove("Forwarded");
-        context.AddRequestTransform(transform =>
+
+        // First of all transforms, so that what the route itself sets (request_headers) is applied after and wins.
+        context.RequestTransforms.Insert(0, new RequestFuncTransform(transform =>
         {
             Drop(transform.ProxyRequest.Headers, dropped);
             var http = transform.HttpContext;
@@ -64,7 +66,7 @@ internal sealed class ForwardedHeaderTransforms : ITransformProvider
             }
 
             return ValueTask.CompletedTask;
-        });
+        }));
     }
 
     /// <summary>True when <paramref name="name"/> is <paramref name="candidate"/> in any case, with <c>_</c> for any <c>-</c>.</summary>
