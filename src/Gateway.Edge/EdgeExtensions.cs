@@ -40,7 +40,7 @@ public static partial class EdgeExtensions
         builder.Services.AddRequestTimeouts();
         builder.Services.AddSingleton<GatewayProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
-        builder.Services.AddReverseProxy();
+        builder.Services.AddReverseProxy().AddTransforms<ForwardedHeaderTransforms>();
         builder.Services.AddSingleton<IGatewayConfigValidator, ProxyConfigValidator>();
         builder.AddGatewaySessions(settings);
         builder.Services.AddGatewayRateLimiting();

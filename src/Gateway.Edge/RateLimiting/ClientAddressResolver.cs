@@ -11,7 +11,33 @@ namespace Gateway.Edge.RateLimiting;
 /// </summary>
 internal static class ClientAddressResolver
 {
-    public static IPAddress? Resolve(IPAddress? peer, StringValues forwardedFor, ImmutableArray<IPNetwork> trusted)
+    public static IPAddress? Resolve(IPAddress? peer, StringValues forwardedFor, ImmutableArray<IPNetwork> trusted) =>
+        Walk(peer, forwardedFor, trusted, hops: null);
+
+    /// <summary>
+    /// The <c>X-Forwarded-For</c> the gateway sends upstream: the resolved client, then the trusted hops that vouched for it,
+    /// then the TCP peer (<c>client, proxy1, peer</c>). What the client wrote left of the resolved address is dropped, so
+    /// with no trusted proxies this is the peer alone. Null when there is no peer address.
+    /// </summary>
+    public static string? ForwardedFor(IPAddress? peer, StringValues forwardedFor, ImmutableArray<IPNetwork> trusted)
+    {
+        if (peer is not null && (trusted.IsDefaultOrEmpty || forwardedFor.Count == 0))
+        {
+            return Normalize(peer).ToString(); // the common case, without the list
+        }
+
+        var hops = new List<IPAddress>(4);
+        if (Walk(peer, forwardedFor, trusted, hops) is null)
+        {
+            return null;
+        }
+
+        hops.Reverse();
+        return string.Join(", ", hops);
+    }
+
+    /// <summary>Walks the chain right to left from the peer; every address accepted on the way is added to <paramref name="hops"/>.</summary>
+    private static IPAddress? Walk(IPAddress? peer, StringValues forwardedFor, ImmutableArray<IPNetwork> trusted, List<IPAddress>? hops)
     {
         if (peer is null)
         {
@@ -19,6 +45,7 @@ internal static class ClientAddressResolver
         }
 
         var current = Normalize(peer);
+        hops?.Add(current);
         if (!IsTrusted(current, trusted))
         {
             return current;
@@ -45,6 +72,7 @@ internal static class ClientAddressResolver
                 }
 
                 current = hop;
+                hops?.Add(current);
                 if (!IsTrusted(current, trusted))
                 {
                     return current;

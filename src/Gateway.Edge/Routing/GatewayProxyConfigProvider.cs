@@ -73,7 +73,7 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider, IDispos
                     Methods = route.Methods.IsDefaultOrEmpty ? null : route.Methods,
                 },
                 Timeout = config.Upstreams.TryGetValue(route.Upstream, out var upstream) ? upstream.Timeout : null,
-                Metadata = new Dictionary<string, string>(StringComparer.Ordinal) { [RevisionKey] = revision },
+                Metadata = RouteMetadata(route, revision),
             };
             Policies.AddOrUpdate(yarpRoute, new GatewayRoute(route, config));
             routes.Add(yarpRoute);
@@ -81,6 +81,13 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider, IDispos
 
         var clusters = config.Upstreams.Values.OrderBy(u => u.Name, StringComparer.Ordinal).Select(BuildCluster).ToList();
         return new GatewayProxyConfig(config, routes, clusters);
+    }
+
+    private static Dictionary<string, string> RouteMetadata(RouteDefinition route, string revision)
+    {
+        var metadata = ForwardedHeaderTransforms.RouteMetadata(route) ?? new Dictionary<string, string>(StringComparer.Ordinal);
+        metadata[RevisionKey] = revision;
+        return metadata;
     }
 
     private static ClusterConfig BuildCluster(UpstreamConfig upstream) => new()

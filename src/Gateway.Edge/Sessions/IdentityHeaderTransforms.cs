@@ -102,30 +102,41 @@ internal sealed class IdentityHeaderTransforms : ITransformProvider
         }
     }
 
-    /// <summary>Removes a gateway session token from <c>Authorization</c> and the session cookie from <c>Cookie</c>.</summary>
+    /// <summary>
+    /// Removes every <c>Authorization</c> value that is a gateway bearer token (any case of the scheme), and the session
+    /// cookie, in any spelling, from every <c>Cookie</c> header; other values and cookies pass through as received.
+    /// </summary>
     internal static void StripGatewayCredentials(HttpRequestHeaders headers, string cookieName)
     {
-        if (headers.Authorization is { Parameter: { } token } authorization
-            && authorization.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase)
-            && token.StartsWith(SessionTokenCodec.Version + ".", StringComparison.Ordinal))
+        if (headers.NonValidated.TryGetValues("Authorization", out var authorizations))
         {
-            headers.Authorization = null;
+            var kept = new List<string>(authorizations.Count);
+            foreach (var value in authorizations)
+            {
+                if (!GatewayCredentials.IsGatewayBearer(value))
+                {
+                    kept.Add(value);
+                }
+            }
+
+            if (kept.Count != authorizations.Count)
+            {
+                headers.Remove("Authorization");
+                foreach (var value in kept)
+                {
+                    headers.TryAddWithoutValidation("Authorization", value);
+                }
+            }
         }
 
-        if (!headers.TryGetValues("Cookie", out var values))
+        if (headers.NonValidated.TryGetValues("Cookie", out var cookies)
+            && GatewayCredentials.TryStripCookie(cookies, cookieName, out var keptCookies))
         {
-            return;
-        }
-
-        var prefix = cookieName + "=";
-        var kept = values
-            .SelectMany(value => value.Split(';', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-            .Where(pair => !pair.StartsWith(prefix, StringComparison.Ordinal))
-            .ToList();
-        headers.Remove("Cookie");
-        if (kept.Count > 0)
-        {
-            headers.TryAddWithoutValidation("Cookie", string.Join("; ", kept));
+            headers.Remove("Cookie");
+            if (keptCookies is not null)
+            {
+                headers.TryAddWithoutValidation("Cookie", keptCookies);
+            }
         }
     }
 }

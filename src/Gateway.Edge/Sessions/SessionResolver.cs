@@ -32,7 +32,8 @@ internal sealed class SessionResolver(SessionTokenCodec codec, SessionCache cach
             return authorization["Bearer ".Length..].Trim();
         }
 
-        return context.Request.Cookies.TryGetValue(CookieName, out var cookie) && !string.IsNullOrEmpty(cookie) ? cookie : null;
+        // The exact name only: Request.Cookies would also take GW_SESSION or a percent-encoded spelling of the name.
+        return GatewayCredentials.FindCookie(context.Request.Headers.Cookie, CookieName);
     }
 
     /// <summary>Verifies the token only: no grain call.</summary>

@@ -28,7 +28,14 @@ public sealed record RouteDefinition(
     ImmutableArray<string> Methods,
     string Upstream,
     AuthMode Auth,
-    RouteRateLimit RateLimit);
+    RouteRateLimit RateLimit)
+{
+    /// <summary>
+    /// <c>forward_client_headers</c>: which of <see cref="ForwardableClientHeaders.All"/> the client may send upstream on this
+    /// route (canonical spelling); empty by default, and every other route drops them.
+    /// </summary>
+    public ImmutableArray<string> ForwardClientHeaders { get; init; } = [];
+}
 
 /// <summary>Whether a route needs a session.</summary>
 public enum AuthMode

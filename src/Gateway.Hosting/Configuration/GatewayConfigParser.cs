@@ -226,7 +226,7 @@ public static partial class GatewayConfigParser
         for (var i = 0; i < sequence.Children.Count; i++)
         {
             var key = $"routes[{i}]";
-            var route = reader.Mapping(sequence.Children[i], key, "id", "path", "methods", "upstream", "auth", "ratelimit");
+            var route = reader.Mapping(sequence.Children[i], key, "id", "path", "methods", "upstream", "auth", "ratelimit", "forward_client_headers");
             if (route is null)
             {
                 reader.Error(key, "must be a mapping with id, path and upstream", sequence.Children[i]);
@@ -275,7 +275,11 @@ public static partial class GatewayConfigParser
 
             var auth = reader.Enum<AuthMode>(YamlNodeReader.Child(route, "auth"), $"{key}.auth") ?? AuthMode.None;
             var rateLimit = ReadRouteRateLimit(reader, YamlNodeReader.Child(route, "ratelimit"), $"{key}.ratelimit");
-            result.Add(new RouteDefinition(id ?? string.Empty, path ?? string.Empty, methods.ToImmutable(), upstream ?? string.Empty, auth, rateLimit));
+            var forwardClientHeaders = ForwardableClientHeaders.Read(reader, YamlNodeReader.Child(route, "forward_client_headers"), $"{key}.forward_client_headers");
+            result.Add(new RouteDefinition(id ?? string.Empty, path ?? string.Empty, methods.ToImmutable(), upstream ?? string.Empty, auth, rateLimit)
+            {
+                ForwardClientHeaders = forwardClientHeaders,
+            });
         }
 
         return result.ToImmutable();

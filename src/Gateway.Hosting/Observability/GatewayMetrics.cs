@@ -45,12 +45,42 @@ public sealed class GatewayMetrics : IDisposable
         _meter.CreateObservableCounter("process_cpu_seconds_total", () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, description: "Total user and system CPU time spent in seconds.");
     }
 
+    /// <summary>The <c>method</c> and <c>status</c> label of anything a client or an upstream can send that is not a standard value.</summary>
+    public const string OtherLabel = "OTHER";
+
+    private static readonly string[] StatusLabels = [.. Enumerable.Range(100, 500).Select(code => code.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+
+    /// <param name="route">A route id or one of the edge's own endpoint names (bounded by the configuration).</param>
+    /// <param name="method">The request's method as received: mapped by <see cref="MethodLabel"/>.</param>
+    /// <param name="status">The response status: mapped by <see cref="StatusLabel"/>.</param>
+    /// <param name="seconds">The request's duration.</param>
     public void RequestCompleted(string route, string method, int status, double seconds)
     {
-        var statusText = StatusText(status);
-        _requests.Add(1, new TagList { { "route", route }, { "method", method }, { "status", statusText } });
-        _requestDuration.Record(seconds, new TagList { { "route", route }, { "method", method } });
+        var methodLabel = MethodLabel(method);
+        _requests.Add(1, new TagList { { "route", route }, { "method", methodLabel }, { "status", StatusLabel(status) } });
+        _requestDuration.Record(seconds, new TagList { { "route", route }, { "method", methodLabel } });
     }
+
+    /// <summary>
+    /// One of the nine standard methods (matched exactly: methods are case-sensitive), else <see cref="OtherLabel"/>. Kestrel
+    /// accepts any token as a method; a raw label would let every client create series. Returns literals: no allocation.
+    /// </summary>
+    public static string MethodLabel(string? method) => method switch
+    {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        "PATCH" => "PATCH",
+        "OPTIONS" => "OPTIONS",
+        "TRACE" => "TRACE",
+        "CONNECT" => "CONNECT",
+        _ => OtherLabel,
+    };
+
+    /// <summary>The status code as text for 100-599 (cached strings), else <see cref="OtherLabel"/> (an upstream may answer up to 999).</summary>
+    public static string StatusLabel(int status) => status is >= 100 and <= 599 ? StatusLabels[status - 100] : OtherLabel;
 
     public void AuthFailed(string reason) => _authFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
@@ -77,24 +107,4 @@ public sealed class GatewayMetrics : IDisposable
         _configReloads.Add(1, new KeyValuePair<string, object?>("result", success ? "success" : "failure"));
 
     public void Dispose() => _meter.Dispose();
-
-    private static string StatusText(int status) => status switch
-    {
-        200 => "200",
-        201 => "201",
-        204 => "204",
-        301 => "301",
-        302 => "302",
-        304 => "304",
-        400 => "400",
-        401 => "401",
-        403 => "403",
-        404 => "404",
-        429 => "429",
-        500 => "500",
-        502 => "502",
-        503 => "503",
-        504 => "504",
-        _ => status.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    };
 }

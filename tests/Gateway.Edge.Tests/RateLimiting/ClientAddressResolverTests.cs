@@ -64,4 +64,42 @@ public sealed class ClientAddressResolverTests
 
         Assert.Equal("2001:db8::1", address!.ToString());
     }
+
+    [Fact]
+    public void ForwardedFor_NoTrustedProxies_PeerOnly()
+    {
+        var chain = ClientAddressResolver.ForwardedFor(IPAddress.Parse("::ffff:203.0.113.9"), "198.51.100.1", []);
+
+        Assert.Equal("203.0.113.9", chain);
+    }
+
+    [Fact]
+    public void ForwardedFor_UntrustedPeer_PeerOnly()
+    {
+        var chain = ClientAddressResolver.ForwardedFor(IPAddress.Parse("203.0.113.9"), "198.51.100.1, 10.0.0.1", TenSlashEight);
+
+        Assert.Equal("203.0.113.9", chain);
+    }
+
+    [Fact]
+    public void ForwardedFor_TrustedHops_ResolvedClientThenTrustedHopsThenPeer()
+    {
+        var chain = ClientAddressResolver.ForwardedFor(IPAddress.Parse("10.1.2.3"), new StringValues(["1.1.1.1, 198.51.100.7", "203.0.113.5, 10.9.9.9"]), TenSlashEight);
+
+        Assert.Equal("203.0.113.5, 10.9.9.9, 10.1.2.3", chain);
+    }
+
+    [Fact]
+    public void ForwardedFor_GarbageHop_StartsAtLastVouchedAddress()
+    {
+        var chain = ClientAddressResolver.ForwardedFor(IPAddress.Parse("10.1.2.3"), "198.51.100.7, not-an-ip, 10.0.0.4", TenSlashEight);
+
+        Assert.Equal("10.0.0.4, 10.1.2.3", chain);
+    }
+
+    [Fact]
+    public void ForwardedFor_NoPeer_Null()
+    {
+        Assert.Null(ClientAddressResolver.ForwardedFor(null, "198.51.100.7", TenSlashEight));
+    }
 }

@@ -181,4 +181,41 @@ public sealed class GatewayConfigParserTests
         Assert.Null(result.Config);
         Assert.Contains(result.Errors, e => e.Key == key);
     }
+
+    [Fact]
+    public void Parse_ForwardClientHeaders_CanonicalNamesAnyCase()
+    {
+        var result = GatewayConfigParser.Parse("""
+            upstreams: { a: { destinations: [ "http://127.0.0.1:1" ] } }
+            routes:
+              - { id: r, path: /x, upstream: a, forward_client_headers: [x-real-ip, X-HTTP-METHOD-OVERRIDE, X-Original-URL, X-Real-IP] }
+              - { id: s, path: /y, upstream: a }
+            """);
+
+        var config = Assert.IsType<GatewayConfig>(result.Config);
+        Assert.Equal(["X-Real-IP", "X-HTTP-Method-Override", "X-Original-URL"], config.Routes[0].ForwardClientHeaders.ToArray());
+        Assert.Empty(config.Routes[1].ForwardClientHeaders);
+    }
+
+    [Theory]
+    [InlineData("[X-Real-IP, X-Forwarded-For]", "routes[0].forward_client_headers[1]", "X-Forwarded-For")]
+    [InlineData("[X-User-Id]", "routes[0].forward_client_headers[0]", "X-User-Id")]
+    [InlineData("{ X-Real-IP: true }", "routes[0].forward_client_headers", "list")]
+    public void Parse_ForwardClientHeadersNotAllowed_ErrorNamesKeyAndLine(string value, string key, string mentioned)
+    {
+        var result = GatewayConfigParser.Parse($$"""
+            upstreams: { a: { destinations: [ "http://127.0.0.1:1" ] } }
+            routes:
+              - id: r
+                path: /x
+                upstream: a
+                forward_client_headers: {{value}}
+            """);
+
+        Assert.Null(result.Config);
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(key, error.Key);
+        Assert.Equal(6, error.Line);
+        Assert.Contains(mentioned, error.Message, StringComparison.Ordinal);
+    }
 }
