@@ -75,7 +75,7 @@ internal static class LoginRateLimits
 
     /// <summary>
     /// The login body's user name as the limits key it: the <c>username</c> property (matched case-insensitively, as
-    /// case-insensitive binders read it), after a leading UTF-8 BOM, trimmed, NFKC-normalized and lower-cased; null when
+    /// case-insensitive binders read it), after a leading UTF-8 BOM, trimmed, NFKC-folded and lower-cased; null when
     /// the body names none. False when the body cannot be read as the identity upstream would: not JSON, or more than one
     /// <c>username</c> (parsers disagree on which one wins).
     /// </summary>
@@ -107,7 +107,7 @@ internal static class LoginRateLimits
 
             if (name is { ValueKind: JsonValueKind.String } value && value.GetString()!.Trim() is { Length: > 0 } text)
             {
-                text = text.Normalize(NormalizationForm.FormKC).Trim().ToLowerInvariant();
+                text = Fold(text).Trim().ToLowerInvariant();
                 user = text.Length > MaxUserNameLength ? text[..MaxUserNameLength] : text;
             }
 
@@ -118,6 +118,34 @@ internal static class LoginRateLimits
             // Not JSON, or a name that is not valid UTF-16 (a lone surrogate escape).
             return false;
         }
+    }
+
+    /// <summary>
+    /// NFKC. The gateway runs with invariant globalization, where <see cref="string.Normalize(NormalizationForm)"/> leaves
+    /// non-ASCII text as it is, so the compatibility forms that spell ASCII user names (fullwidth letters, digits and
+    /// signs, the ideographic space) are also folded here.
+    /// </summary>
+    internal static string Fold(string text)
+    {
+        text = text.Normalize(NormalizationForm.FormKC);
+        if (!text.AsSpan().ContainsAnyInRange('\u3000', '\uFF5E'))
+        {
+            return text;
+        }
+
+        return string.Create(text.Length, text, static (span, source) =>
+        {
+            for (var i = 0; i < source.Length; i++)
+            {
+                var c = source[i];
+                span[i] = c switch
+                {
+                    >= '\uFF01' and <= '\uFF5E' => (char)(c - 0xFEE0),
+                    '\u3000' => ' ',
+                    _ => c,
+                };
+            }
+        });
     }
 
     private static async ValueTask<bool> AcquireAsync(HttpContext context, IRateLimiter limiter, string policyName, RateLimitPolicy policy, string key)

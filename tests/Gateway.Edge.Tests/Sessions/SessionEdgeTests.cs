@@ -32,7 +32,6 @@ public sealed class SessionEdgeTests : IAsyncLifetime
           - { id: private, path: "/api/private/{**rest}", upstream: users, auth: required, ratelimit: off }
           - { id: maybe, path: "/api/maybe/{**rest}", upstream: users, auth: optional, ratelimit: off }
           - { id: open, path: "/api/open/{**rest}", upstream: users, ratelimit: off }
-          - { id: cacheable, path: "/api/cacheable/{**rest}", upstream: users, auth: required, ratelimit: off, response_headers: { set: { Cache-Control: "public, max-age=600" } } }
         session:
           cookie: gw_test
           login: { upstream: users, path: /auth/verify }
