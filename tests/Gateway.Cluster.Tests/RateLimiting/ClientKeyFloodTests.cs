@@ -12,10 +12,11 @@ namespace Gateway.Cluster.Tests.RateLimiting;
 public sealed class ClientKeyFloodTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// Distinct flooding keys, each sent twice (admitted, then denied and so cached). 100k keys take minutes on a shared
-    /// two-core machine (every key activates a bucket grain), so the test floods with fewer and stays near a minute.
+    /// Distinct flooding keys, each sent twice (admitted, then denied and so cached). 100k keys take about four minutes on
+    /// a shared two-core machine (about 900 requests a second, every key activating a bucket grain), so the test floods
+    /// with 20k and stays near a minute; the deny cache's 100k cap itself is covered by DenyCacheTests.
     /// </summary>
-    private const int FloodKeys = 10_000;
+    private const int FloodKeys = 20_000;
 
     private const int Workers = 24;
 
@@ -88,7 +89,9 @@ public sealed class ClientKeyFloodTests(ITestOutputHelper output)
         output.WriteLine($"silo RSS {siloBefore / 1024} MB -> {siloAfter / 1024} MB, edge RSS {edgeBefore / 1024} MB -> {edgeAfter / 1024} MB");
         output.WriteLine($"edge limiter entries after: deny {entries["deny"]}, lane {entries["lane"]}, lease {entries["lease"]}; real client: {string.Join(' ', real.Select(s => (int)s))}");
         Assert.Equal(FloodKeys * 2, floodStatuses.Sum());
-        Assert.InRange(entries["deny"], 1, Math.Min(FloodKeys, 100_000));
+        // Every flooding key's second request was denied and cached (unless its decision missed the budget), plus the
+        // warm-up client's bucket; never more than the cap.
+        Assert.InRange(entries["deny"], FloodKeys / 2, Math.Min(FloodKeys + 1, 100_000));
         Assert.InRange(entries["lane"], 0, Workers);
         Assert.Equal(0, entries["lease"]);
         var admitted = real.Count(s => s == HttpStatusCode.OK);
