@@ -55,6 +55,11 @@ public sealed class TestUpstream : IAsyncDisposable
                 await Task.Delay(int.Parse(delay!, System.Globalization.CultureInfo.InvariantCulture), context.RequestAborted);
             }
 
+            if (context.Request.Query.TryGetValue("cache_control", out var cacheControl))
+            {
+                context.Response.Headers.CacheControl = cacheControl;
+            }
+
             var status = context.Request.Query.TryGetValue("status", out var code) ? int.Parse(code!, System.Globalization.CultureInfo.InvariantCulture) : 200;
             return Results.Json(new { port, path = context.Request.Path.Value, method = context.Request.Method }, statusCode: status);
         });

@@ -1,28 +1,74 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace Gateway.Edge.RateLimiting;
 
-/// <summary>Client keys of the rate limiter: <c>user:&lt;id&gt;</c> for a session's user, <c>ip:&lt;address&gt;</c> otherwise.</summary>
+/// <summary>
+/// Client keys of the rate limiter: <c>user:&lt;id&gt;</c> for a session's user, <c>ip:&lt;address&gt;</c> otherwise. An IPv6
+/// client is keyed by its /64 (<c>ip:2001:db8:1:2::/64</c>), the smallest network one subscriber usually gets, so that
+/// walking through the addresses of one network does not reset the limit; IPv4 (also IPv4-mapped IPv6) by the address.
+/// </summary>
 internal static class ClientKeys
 {
     public const string UserPrefix = "user:";
     public const string IpPrefix = "ip:";
 
+    private const string Ipv6Suffix = "/64";
+
     public static string ForUser(string userId) => UserPrefix + userId;
 
-    public static string ForAddress(string address) => IpPrefix + address;
+    /// <summary>The key of a client address as resolved by the edge (<c>unknown</c> stays as it is).</summary>
+    public static string ForAddress(string address) => IpPrefix + AddressPart(address);
 
-    /// <summary>An operator's key as typed: already prefixed, else an IP address, else a user id.</summary>
+    /// <summary>What an address is limited as: an IPv4 address itself, an IPv6 address its /64 network.</summary>
+    public static string AddressPart(string address)
+    {
+        // IPv4 (the common case) has no colon: no parsing on the hot path.
+        if (!address.Contains(':', StringComparison.Ordinal))
+        {
+            return address;
+        }
+
+        var text = address.EndsWith(Ipv6Suffix, StringComparison.Ordinal) ? address[..^Ipv6Suffix.Length] : address;
+        return IPAddress.TryParse(text, out var parsed) ? AddressPart(parsed) : address;
+    }
+
+    /// <summary>What an address is limited as: an IPv4 address itself, an IPv6 address its /64 network.</summary>
+    public static string AddressPart(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes) + Ipv6Suffix;
+    }
+
+    /// <summary>An operator's key as typed: already prefixed, else an IP address (or an IPv6 /64), else a user id.</summary>
     public static string Normalize(string key)
     {
-        if (key.StartsWith(UserPrefix, StringComparison.Ordinal) || key.StartsWith(IpPrefix, StringComparison.Ordinal))
+        if (key.StartsWith(UserPrefix, StringComparison.Ordinal))
         {
             return key;
         }
 
-        if (IPAddress.TryParse(key, out var address))
+        if (key.StartsWith(IpPrefix, StringComparison.Ordinal))
         {
-            return ForAddress((address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString());
+            return ForAddress(key[IpPrefix.Length..]);
+        }
+
+        var address = key.Contains(':', StringComparison.Ordinal) && key.EndsWith(Ipv6Suffix, StringComparison.Ordinal) ? key[..^Ipv6Suffix.Length] : key;
+        if (IPAddress.TryParse(address, out var parsed))
+        {
+            return IpPrefix + AddressPart(parsed);
         }
 
         return key.Contains(':', StringComparison.Ordinal) ? key : ForUser(key);

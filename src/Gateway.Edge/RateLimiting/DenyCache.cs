@@ -5,15 +5,22 @@ namespace Gateway.Edge.RateLimiting;
 /// <summary>
 /// After a denial the edge answers 429 itself until the bucket's next conforming time. Exact: that time only moves
 /// forward (no other edge can make the bucket conform sooner), and it is counted from when the question was sent.
+/// Client keys are chosen by clients (any address, any user name), so the cache holds at most <see cref="Capacity"/>
+/// buckets: when full it drops what has expired, and if it is still full it does not remember the new denial. A bucket
+/// missing here only costs a grain call, which gives the same answer: the cap never admits a request wrongly.
 /// </summary>
-internal sealed class DenyCache(EdgeClock clock)
+internal sealed class DenyCache(EdgeClock clock, int capacity = DenyCache.DefaultCapacity)
 {
+    public const int DefaultCapacity = 100_000;
+
     private const int SweepThreshold = 10_000;
 
     private readonly ConcurrentDictionary<string, long> _until = new(StringComparer.Ordinal);
     private long _nextSweep;
 
     public int Count => _until.Count;
+
+    public int Capacity => capacity;
 
     /// <summary>True while <paramref name="bucket"/> is known to be empty; <paramref name="retryAfter"/> is the time left.</summary>
     public bool IsDenied(string bucket, long now, out TimeSpan retryAfter)
@@ -35,17 +42,38 @@ internal sealed class DenyCache(EdgeClock clock)
 
     public void Deny(string bucket, long until)
     {
-        _until.AddOrUpdate(bucket, until, (_, existing) => Math.Max(existing, until));
         var now = clock.NowTicks;
-        if (_until.Count > SweepThreshold && now >= Interlocked.Read(ref _nextSweep))
+        if (_until.Count >= capacity && !_until.ContainsKey(bucket))
         {
-            Interlocked.Exchange(ref _nextSweep, now + TimeSpan.TicksPerSecond);
-            foreach (var (key, value) in _until)
+            // Full: make room from what has expired, else skip this one. (Concurrent adds may pass the cap by a few.)
+            TrySweep(now);
+            if (_until.Count >= capacity)
             {
-                if (value <= now)
-                {
-                    _until.TryRemove(KeyValuePair.Create(key, value));
-                }
+                return;
+            }
+        }
+
+        _until.AddOrUpdate(bucket, until, (_, existing) => Math.Max(existing, until));
+        if (_until.Count > SweepThreshold)
+        {
+            TrySweep(now);
+        }
+    }
+
+    /// <summary>Drops expired entries, at most once a second: a flood of denials never turns into a scan per denial.</summary>
+    private void TrySweep(long now)
+    {
+        var next = Interlocked.Read(ref _nextSweep);
+        if (now < next || Interlocked.CompareExchange(ref _nextSweep, now + TimeSpan.TicksPerSecond, next) != next)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in _until)
+        {
+            if (value <= now)
+            {
+                _until.TryRemove(KeyValuePair.Create(key, value));
             }
         }
     }

@@ -40,24 +40,35 @@ internal sealed partial class GrainRateLimiter : IRateLimiter
         _clock = new EdgeClock(time);
         _logger = logger;
         _denials = new DenyCache(_clock);
+        metrics.ObserveRateLimitEntries(() => _denials.Count, () => _lanes.Count, () => _slots.Count);
     }
 
     /// <summary>Buckets this edge currently answers 429 for without asking (exact mode).</summary>
     internal int CachedDenials => _denials.Count;
+
+    /// <summary>Buckets with an exact-mode call in flight on this edge (a lane lives only while its call does).</summary>
+    internal int ExactLanes => _lanes.Count;
 
     /// <summary>Buckets this edge holds lease state for (fast mode).</summary>
     internal int LeaseSlots => _slots.Count;
 
     public static RateLimitRate RateOf(RateLimitPolicy policy) => new(policy.Requests, policy.Period.Ticks, policy.Burst);
 
-    public ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, CancellationToken cancellationToken)
+    public ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, CancellationToken cancellationToken) =>
+        Acquire(policyName, policy, clientKey, onBackendFailure: null, cancellationToken);
+
+    public ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, BackendFailureMode onBackendFailure, CancellationToken cancellationToken) =>
+        Acquire(policyName, policy, clientKey, onBackendFailure, cancellationToken);
+
+    private ValueTask<RateLimitDecision> Acquire(string policyName, RateLimitPolicy policy, string clientKey, BackendFailureMode? onBackendFailure, CancellationToken cancellationToken)
     {
         var bucket = RateLimitKeys.Bucket(policyName, clientKey);
         var settings = _config.Current.RateLimit;
+        var onFailure = onBackendFailure ?? settings.OnBackendFailure;
         var rate = RateOf(policy);
         return settings.Mode == RateLimitMode.Fast
-            ? AcquireFastAsync(bucket, rate, settings.OnBackendFailure, cancellationToken)
-            : AcquireExactAsync(bucket, rate, settings.OnBackendFailure, cancellationToken);
+            ? AcquireFastAsync(bucket, rate, onFailure, cancellationToken)
+            : AcquireExactAsync(bucket, rate, onFailure, cancellationToken);
     }
 
     /// <summary>The grain's view of one bucket (admin), within the decision budget; null when the grains do not answer.</summary>

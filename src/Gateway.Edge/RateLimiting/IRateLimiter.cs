@@ -13,11 +13,18 @@ public interface IRateLimiter
     /// <param name="clientKey">The session's user id, the client IP, or another key (e.g. <c>login-user:alice</c>).</param>
     /// <param name="cancellationToken">The request's token.</param>
     ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="AcquireAsync(string, RateLimitPolicy, string, CancellationToken)"/>, but when the grains do not answer
+    /// the decision follows <paramref name="onBackendFailure"/> instead of <c>ratelimit.on_backend_failure</c> (login
+    /// limits always pass <see cref="BackendFailureMode.Closed"/>).
+    /// </summary>
+    ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, BackendFailureMode onBackendFailure, CancellationToken cancellationToken);
 }
 
 /// <summary>One decision.</summary>
 /// <param name="Allowed">Admitted (also true when the limiter was unavailable and <c>on_backend_failure: open</c>).</param>
 /// <param name="Remaining">Whole tokens left after this request.</param>
 /// <param name="RetryAfter">Time until a token is available (zero when one is).</param>
-/// <param name="BackendUnavailable">The grains did not answer within the budget; the decision follows <c>on_backend_failure</c>.</param>
+/// <param name="BackendUnavailable">The grains did not answer within the budget; the decision follows <c>on_backend_failure</c> (or the mode the caller forced).</param>
 public readonly record struct RateLimitDecision(bool Allowed, long Remaining, TimeSpan RetryAfter, bool BackendUnavailable);

@@ -32,6 +32,13 @@ internal static partial class SessionEndpoints
             return;
         }
 
+        // Only JSON: a cross-site HTML form can post urlencoded, multipart or text/plain bodies, never application/json.
+        if (!IsJson(context.Request.ContentType))
+        {
+            await ProblemResponse.WriteAsync(context, StatusCodes.Status415UnsupportedMediaType, "The login body must be application/json.");
+            return;
+        }
+
         if (context.Request.ContentLength > MaxLoginBodyBytes)
         {
             await ProblemResponse.WriteAsync(context, StatusCodes.Status413PayloadTooLarge);
@@ -69,11 +76,11 @@ internal static partial class SessionEndpoints
         // A new id on every login: a session id planted before login (fixation) is never promoted.
         var identity = result.Identity!;
         var sessionId = SessionTokenCodec.NewSessionId();
-        var session = await grains.GetGrain<ISessionGrain>(sessionId).CreateAsync(identity, current.Session.Ttl);
+        var session = await grains.GetGrain<ISessionGrain>(sessionId).CreateAsync(identity, current.Session.Ttl, current.Session.MaxLifetime);
         var token = resolver.Codec.Issue(sessionId);
         Observability.RequestContext.SetSession(context, identity.UserId, identity.Tier);
         SessionCookie.Append(context.Response, current.Session.Cookie, token, current.Session.SecureCookie);
-        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.CacheControl = SessionCookie.CacheControl;
         await context.Response.WriteAsJsonAsync(new LoginAnswer(token, identity.UserId, Timestamp(session.ExpiresAt)), context.RequestAborted);
     }
 
@@ -105,7 +112,7 @@ internal static partial class SessionEndpoints
 
         SessionOutcome.Accept(context, check, resolver, config.Current.Session.SecureCookie);
         var identity = check.Session!.Identity;
-        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.CacheControl = SessionCookie.CacheControl;
         await context.Response.WriteAsJsonAsync(
             new SessionAnswer(identity.UserId, identity.Tier, identity.Roles.IsDefault ? [] : identity.Roles, Timestamp(check.Session.ExpiresAt)),
             context.RequestAborted);
@@ -122,6 +129,12 @@ internal static partial class SessionEndpoints
         context.Response.Headers.CacheControl = "no-store";
         await context.Response.WriteAsJsonAsync(new RevokeAnswer(id, sessions.Length), context.RequestAborted);
     }
+
+    /// <summary><c>application/json</c> or <c>application/*+json</c>, with any parameters (charset).</summary>
+    internal static bool IsJson(string? contentType) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var type)
+        && type.Type.Equals("application", StringComparison.OrdinalIgnoreCase)
+        && (type.SubType.Equals("json", StringComparison.OrdinalIgnoreCase) || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The body, or null when it is longer than <paramref name="limit"/>.</summary>
     private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken cancellationToken)

@@ -15,7 +15,8 @@ internal static class SessionOutcome
 {
     /// <summary>
     /// Makes the session's identity the request's (access log, rate-limit tier, identity headers) and, when the token
-    /// was signed with the previous key, sends the same session back signed with the current one.
+    /// was signed with the previous key, sends the same session back signed with the current one, in a response no
+    /// shared cache may keep (<c>Cache-Control: private, no-store</c>, whatever the upstream said).
     /// </summary>
     public static void Accept(HttpContext context, SessionCheck check, SessionResolver resolver, bool secureCookie)
     {
@@ -29,6 +30,7 @@ internal static class SessionOutcome
             context.Response.OnStarting(() =>
             {
                 SessionCookie.Append(context.Response, cookie, token, secureCookie);
+                context.Response.Headers.CacheControl = SessionCookie.CacheControl;
                 return Task.CompletedTask;
             });
         }
@@ -55,6 +57,9 @@ internal static class SessionOutcome
 /// <summary>The session cookie: HttpOnly, SameSite=Lax, Path=/, Secure unless <c>session.secure_cookie: false</c>.</summary>
 internal static class SessionCookie
 {
+    /// <summary>The <c>Cache-Control</c> of every response that sets the session cookie: no cache may keep it or serve it to another client.</summary>
+    public const string CacheControl = "private, no-store";
+
     public static void Append(HttpResponse response, string name, string token, bool secure) =>
         response.Cookies.Append(name, token, Options(secure));
 

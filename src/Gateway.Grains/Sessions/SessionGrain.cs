@@ -9,6 +9,7 @@ namespace Gateway.Grains.Sessions;
 /// One session. The idle expiry slides in memory on every check and is persisted only once it has moved by a tenth
 /// of the TTL (and on deactivation), so a busy session costs about ten writes per TTL rather than one per request.
 /// Expiry and revocation delete the stored state; Redis' own key expiry removes what no activation is left to delete.
+/// Use never extends a session past its absolute lifetime: it expires at min(last use + TTL, creation + max lifetime).
 /// </summary>
 internal sealed partial class SessionGrain(
     [PersistentState("session", StorageNames.Sessions)] IPersistentState<SessionState> state,
@@ -22,11 +23,16 @@ internal sealed partial class SessionGrain(
 
     private TimeSpan IdleTtl => TimeSpan.FromMilliseconds(state.State.IdleTtlMilliseconds);
 
+    /// <summary>When the session ends whatever its use (records stored without a max lifetime get the default).</summary>
+    private DateTimeOffset AbsoluteEnd => state.State.CreatedAt + (state.State.MaxLifetimeMilliseconds > 0
+        ? TimeSpan.FromMilliseconds(state.State.MaxLifetimeMilliseconds)
+        : SessionLimits.DefaultMaxLifetime);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (state.RecordExists)
         {
-            _expiresAt = state.State.ExpiresAt;
+            _expiresAt = Min(state.State.ExpiresAt, AbsoluteEnd);
             if (time.GetUtcNow() >= _expiresAt)
             {
                 await DeleteStateAsync();
@@ -58,17 +64,24 @@ internal sealed partial class SessionGrain(
         }
     }
 
-    public async Task<SessionSnapshot> CreateAsync(SessionIdentity identity, TimeSpan idleTtl)
+    public async Task<SessionSnapshot> CreateAsync(SessionIdentity identity, TimeSpan idleTtl, TimeSpan maxLifetime)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(idleTtl, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLifetime, TimeSpan.Zero);
+        if (maxLifetime == TimeSpan.Zero)
+        {
+            // A caller from before the argument existed.
+            maxLifetime = SessionLimits.DefaultMaxLifetime;
+        }
+
         if (_revoked || state.RecordExists)
         {
             throw new InvalidOperationException("This session id is already in use.");
         }
 
         var now = time.GetUtcNow();
-        _expiresAt = now + idleTtl;
+        _expiresAt = Min(now + idleTtl, now + maxLifetime);
         state.State = new SessionState
         {
             UserId = identity.UserId,
@@ -76,6 +89,7 @@ internal sealed partial class SessionGrain(
             Roles = [.. identity.Roles.IsDefault ? [] : identity.Roles],
             CreatedAt = now,
             IdleTtlMilliseconds = (long)idleTtl.TotalMilliseconds,
+            MaxLifetimeMilliseconds = (long)maxLifetime.TotalMilliseconds,
         };
         await PersistAsync();
         return Snapshot();
@@ -101,7 +115,7 @@ internal sealed partial class SessionGrain(
         }
 
         var ttl = IdleTtl;
-        _expiresAt = now + ttl;
+        _expiresAt = Min(now + ttl, AbsoluteEnd);
         var interval = ttl / 10 > MinimumPersistInterval ? ttl / 10 : MinimumPersistInterval;
         if (_expiresAt - state.State.ExpiresAt >= interval)
         {
@@ -132,6 +146,8 @@ internal sealed partial class SessionGrain(
             await DeleteStateAsync();
         }
     }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
     private SessionSnapshot Snapshot() => new(
         new SessionIdentity(state.State.UserId, state.State.Tier, [.. state.State.Roles]),

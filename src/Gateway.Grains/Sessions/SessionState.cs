@@ -20,6 +20,10 @@ internal sealed class SessionState
     [JsonPropertyName("idle_ttl_ms")]
     public long IdleTtlMilliseconds { get; set; }
 
+    /// <summary>The absolute lifetime from <see cref="CreatedAt"/>; 0 in records stored before it existed (then the default applies).</summary>
+    [JsonPropertyName("max_lifetime_ms")]
+    public long MaxLifetimeMilliseconds { get; set; }
+
     /// <summary>The expiry as last persisted; the active grain slides a newer one in memory.</summary>
     [JsonPropertyName("expires_at")]
     public DateTimeOffset ExpiresAt { get; set; }

@@ -55,7 +55,7 @@ public static class OrleansHostingExtensions
                 // Plain JSON without type names (renames of state classes keep stored sessions readable); keys expire
                 // after the sessions they hold, so Redis never grows with abandoned sessions.
                 options.GrainStorageSerializer = SessionStorage.Serializer;
-                options.EntryExpiry = SessionStorage.EntryExpiryFor(config.Current.Session.Ttl);
+                options.EntryExpiry = SessionStorage.EntryExpiryFor(config.Current.Session.Ttl, config.Current.Session.MaxLifetime);
             }));
             silo.AddRedisGrainStorage(StorageNames.RateLimits, options =>
             {

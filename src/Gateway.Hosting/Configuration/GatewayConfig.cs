@@ -90,8 +90,8 @@ public sealed record RateLimitConfig(
     RateLimitMode Mode,
     BackendFailureMode OnBackendFailure);
 
-/// <summary>The <c>session</c> section.</summary>
-public sealed record SessionConfig(TimeSpan Ttl, string Cookie, bool SecureCookie, LoginConfig? Login);
+/// <summary>The <c>session</c> section: <paramref name="Ttl"/> idles out, <paramref name="MaxLifetime"/> ends a session from its login whatever its use.</summary>
+public sealed record SessionConfig(TimeSpan Ttl, string Cookie, bool SecureCookie, LoginConfig? Login, TimeSpan MaxLifetime);
 
 /// <summary>Where <c>POST /auth/login</c> is checked.</summary>
 public sealed record LoginConfig(string Upstream, string Path);

@@ -26,6 +26,11 @@ public static partial class GatewayConfigParser
     /// <summary>The longest time a full bucket may take to refill.</summary>
     private const long MaxBucketTicks = 3650 * TimeSpan.TicksPerDay;
 
+    /// <summary>The absolute lifetime of a session from its login when <c>session.max_lifetime</c> is not set.</summary>
+    public static readonly TimeSpan DefaultSessionMaxLifetime = TimeSpan.FromHours(24);
+
+    private const string HostCookiePrefix = "__Host-";
+
     private static readonly string[] HttpMethods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"];
 
     /// <summary>The largest <c>gateway.yml</c> accepted, in characters.</summary>
@@ -360,8 +365,9 @@ public static partial class GatewayConfigParser
 
     private static SessionConfig ReadSession(YamlNodeReader reader, YamlNode? node, ImmutableDictionary<string, UpstreamConfig> upstreams, TimeSpan? ttlOverride)
     {
-        var mapping = reader.Mapping(node, "session", "ttl", "cookie", "secure_cookie", "login");
+        var mapping = reader.Mapping(node, "session", "ttl", "max_lifetime", "cookie", "secure_cookie", "login");
         var ttl = reader.Duration(YamlNodeReader.Child(mapping, "ttl"), "session.ttl") ?? DefaultSessionTtl;
+        var maxLifetime = reader.Duration(YamlNodeReader.Child(mapping, "max_lifetime"), "session.max_lifetime") ?? DefaultSessionMaxLifetime;
         var cookie = reader.String(YamlNodeReader.Child(mapping, "cookie"), "session.cookie") ?? DefaultCookieName;
         if (!CookieNamePattern().IsMatch(cookie))
         {
@@ -369,6 +375,12 @@ public static partial class GatewayConfigParser
         }
 
         var secure = reader.Boolean(YamlNodeReader.Child(mapping, "secure_cookie"), "session.secure_cookie") ?? true;
+
+        // Browsers drop a __Host- cookie unless it is Secure, has Path=/ and no Domain (the gateway sends the last two).
+        if (!secure && cookie.StartsWith(HostCookiePrefix, StringComparison.Ordinal))
+        {
+            reader.Error("session.cookie", $"'{cookie}' uses the {HostCookiePrefix} prefix, which browsers only accept on a Secure cookie; it needs secure_cookie: true", YamlNodeReader.Child(mapping, "cookie"));
+        }
         LoginConfig? login = null;
         var loginNode = reader.Mapping(YamlNodeReader.Child(mapping, "login"), "session.login", "upstream", "path");
         if (loginNode is not null)
@@ -391,7 +403,7 @@ public static partial class GatewayConfigParser
             }
         }
 
-        return new SessionConfig(ttlOverride ?? ttl, cookie, secure, login);
+        return new SessionConfig(ttlOverride ?? ttl, cookie, secure, login, maxLifetime);
     }
 
     private static RateLimitConfig ReadRateLimit(YamlNodeReader reader, YamlNode? node)

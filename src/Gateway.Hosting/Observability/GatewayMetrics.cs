@@ -106,5 +106,20 @@ public sealed class GatewayMetrics : IDisposable
     public void ConfigReloaded(bool success) =>
         _configReloads.Add(1, new KeyValuePair<string, object?>("result", success ? "success" : "failure"));
 
+    /// <summary>
+    /// <c>gateway_ratelimit_edge_entries{kind}</c>: how many buckets the edge's limiter holds state for (<c>deny</c> cache,
+    /// exact-mode <c>lane</c>s in flight, fast-mode <c>lease</c> slots), so that a flood of client keys shows.
+    /// </summary>
+    public void ObserveRateLimitEntries(Func<int> denials, Func<int> lanes, Func<int> leases) =>
+        _meter.CreateObservableGauge(
+            "gateway_ratelimit_edge_entries",
+            () => new[]
+            {
+                new Measurement<long>(denials(), new KeyValuePair<string, object?>("kind", "deny")),
+                new Measurement<long>(lanes(), new KeyValuePair<string, object?>("kind", "lane")),
+                new Measurement<long>(leases(), new KeyValuePair<string, object?>("kind", "lease")),
+            },
+            description: "Buckets the edge's rate limiter holds state for, by kind (deny, lane, lease).");
+
     public void Dispose() => _meter.Dispose();
 }

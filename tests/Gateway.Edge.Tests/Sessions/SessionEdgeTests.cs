@@ -5,6 +5,7 @@ using System.Text.Json;
 using Gateway.Edge.RateLimiting;
 using Gateway.Edge.Sessions;
 using Gateway.Edge.Tests.Infrastructure;
+using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Observability;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -21,7 +22,10 @@ public sealed class SessionEdgeTests : IAsyncLifetime
     private TestEdge _edge = null!;
     private SessionTestClient _client = null!;
 
-    internal static string Config(string upstream, string extra = "") => $$"""
+    /// <param name="upstream">The test upstream, also the identity upstream.</param>
+    /// <param name="extra">Top-level sections to add.</param>
+    /// <param name="session">Keys to add to the session section (one line).</param>
+    internal static string Config(string upstream, string extra = "", string session = "") => $$"""
         upstreams:
           users: { destinations: ["{{upstream}}"], timeout: 2s }
         routes:
@@ -31,6 +35,7 @@ public sealed class SessionEdgeTests : IAsyncLifetime
         session:
           cookie: gw_test
           login: { upstream: users, path: /auth/verify }
+          {{session}}
         {{extra}}
         """;
 
@@ -65,6 +70,7 @@ public sealed class SessionEdgeTests : IAsyncLifetime
         Assert.Contains("secure", cookie, StringComparison.Ordinal);
         Assert.Contains("path=/", cookie, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, login.Body, StringComparison.Ordinal);
+        Assert.Equal("private, no-store", login.CacheControl);
     }
 
     [Fact]
@@ -92,12 +98,96 @@ public sealed class SessionEdgeTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Login_Attempt_LimitedPerIpAndPerUserName()
+    public async Task Login_Attempt_LimitedPerIpPerUserAndIpAndPerUserNameAlwaysFailingClosed()
     {
         await _client.LoginAsync("Alice ", "alice");
 
         Assert.Contains(("login-ip", "login-ip:127.0.0.1"), _limiter.Calls);
+        Assert.Contains(("login-user-ip", "login-user-ip:127.0.0.1|alice"), _limiter.Calls);
         Assert.Contains(("login-user", "login-user:alice"), _limiter.Calls);
+        Assert.Equal(BackendFailureMode.Closed, _limiter.ForcedModes["login-ip:127.0.0.1"]);
+        Assert.Equal(BackendFailureMode.Closed, _limiter.ForcedModes["login-user-ip:127.0.0.1|alice"]);
+        Assert.Equal(BackendFailureMode.Closed, _limiter.ForcedModes["login-user:alice"]);
+    }
+
+    [Theory]
+    [InlineData("application/x-www-form-urlencoded", "username=alice&password=alice")]
+    [InlineData("multipart/form-data; boundary=x", "--x\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nalice\r\n--x--\r\n")]
+    [InlineData("text/plain", "{\"username\":\"alice\",\"password\":\"alice\"}")]
+    [InlineData(null, "{\"username\":\"alice\",\"password\":\"alice\"}")]
+    public async Task Login_NotJsonMediaType_415BeforeLimiterAndUpstream(string? contentType, string body)
+    {
+        var before = _upstream.Received.Count;
+
+        using var response = await PostLoginAsync(Encoding.UTF8.GetBytes(body), contentType);
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Empty(_limiter.Calls);
+        Assert.Equal(before, _upstream.Received.Count);
+    }
+
+    [Theory]
+    [InlineData("application/json; charset=utf-8")]
+    [InlineData("Application/JSON")]
+    [InlineData("application/vnd.example+json; charset=UTF-8")]
+    public async Task Login_JsonMediaTypes_Accepted(string contentType)
+    {
+        using var response = await PostLoginAsync(Encoding.UTF8.GetBytes("{\"username\":\"bob\",\"password\":\"bob\"}"), contentType);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Login_BodyWithUtf8Bom_StillLimitedPerUserName()
+    {
+        byte[] body = [.. Encoding.UTF8.Preamble, .. Encoding.UTF8.GetBytes("{\"username\":\"Carol\",\"password\":\"x\"}")];
+
+        using var response = await PostLoginAsync(body, "application/json");
+
+        Assert.Contains(("login-user", "login-user:carol"), _limiter.Calls);
+        Assert.Contains(("login-user-ip", "login-user-ip:127.0.0.1|carol"), _limiter.Calls);
+    }
+
+    [Theory]
+    [InlineData("{\"username\":\"dave\",\"username\":\"erin\",\"password\":\"x\"}")]
+    [InlineData("{\"username\":\"dave\",\"UserName\":\"erin\",\"password\":\"x\"}")]
+    [InlineData("{\"username\":\"dave\",\"user\\u006eame\":\"erin\",\"password\":\"x\"}")]
+    [InlineData("{\"username\":\"dave\" \"password\":\"x\"}")]
+    public async Task Login_DuplicateUserNameOrNotJson_400BeforeLimiterAndUpstream(string body)
+    {
+        var before = _upstream.Received.Count;
+
+        using var response = await PostLoginAsync(Encoding.UTF8.GetBytes(body), "application/json");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Empty(_limiter.Calls);
+        Assert.Equal(before, _upstream.Received.Count);
+    }
+
+    [Theory]
+    [InlineData("\uFF21\uFF2C\uFF29\uFF23\uFF25")] // fullwidth ALICE
+    [InlineData("ALICE")]
+    [InlineData("  alice\t")]
+    public async Task Login_UserNameSpelledDifferently_KeyedAsOneUser(string user)
+    {
+        using var response = await PostLoginAsync(JsonSerializer.SerializeToUtf8Bytes(new { username = user, password = "x" }), "application/json");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Contains(("login-user", "login-user:alice"), _limiter.Calls);
+    }
+
+    [Fact]
+    public async Task Login_LimiterUnavailable_503ProblemWithoutUpstreamCall()
+    {
+        _limiter.Unavailable["login-user-ip:127.0.0.1|alice"] = true;
+        var before = _upstream.Received.Count;
+
+        var login = await _client.LoginAsync("alice", "alice");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, login.Status);
+        Assert.Contains("\"status\":503", login.Body, StringComparison.Ordinal);
+        Assert.Equal(before, _upstream.Received.Count);
     }
 
     [Fact]
@@ -286,6 +376,18 @@ public sealed class SessionEdgeTests : IAsyncLifetime
         using var refused = await _client.GetAsync("/api/private/x", bearer: stranger.Issue(sessionId));
 
         Assert.Equal("bad_signature", await SessionTestClient.ReasonAsync(refused));
+    }
+
+    private async Task<HttpResponseMessage> PostLoginAsync(byte[] body, string? contentType)
+    {
+        var content = new ByteArrayContent(body);
+        if (contentType is not null)
+        {
+            content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/auth/login") { Content = content };
+        return await _client.Http.SendAsync(request);
     }
 
     private MetricCollector<long> Failures() =>

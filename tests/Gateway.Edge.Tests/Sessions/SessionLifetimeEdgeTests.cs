@@ -24,7 +24,7 @@ public sealed class SessionLifetimeEdgeTests : IAsyncLifetime
     {
         _upstream = await TestUpstream.StartAsync();
         _edge = await TestEdge.StartAsync(
-            SessionEdgeTests.Config(_upstream.Address),
+            SessionEdgeTests.Config(_upstream.Address, session: "max_lifetime: 40m"),
             services =>
             {
                 services.AddKeyedSingleton<TimeProvider>(SessionClock.Key, _clock);
@@ -55,6 +55,47 @@ public sealed class SessionLifetimeEdgeTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var cookie = Assert.Single(response.Headers.GetValues("Set-Cookie"));
         Assert.StartsWith($"gw_test={login.Token};", cookie, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PreviousKeyToken_UpstreamSaysPublic_ReissuedCookieAnswerPrivateNoStore()
+    {
+        var login = await _client.LoginAsync("alice", "alice");
+        var oldToken = new SessionTokenCodec(new SessionKeys(new SessionKey(Encoding.UTF8.GetBytes(Previous)), null, false)).Issue(login.Token!.Split('.')[2]);
+        using var plain = await _client.GetAsync("/api/private/x?cache_control=public,max-age=600", bearer: login.Token);
+
+        using var response = await _client.GetAsync("/api/private/x?cache_control=public,max-age=600", cookie: $"gw_test={oldToken}");
+
+        Assert.Equal("public,max-age=600", plain.Headers.NonValidated["Cache-Control"].ToString());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith($"gw_test={login.Token};", StringComparison.Ordinal));
+        Assert.Equal("private, no-store", response.Headers.NonValidated["Cache-Control"].ToString());
+    }
+
+    [Fact]
+    public async Task Session_UsedEveryFewMinutes_EndsAtMaxLifetimeFromLogin()
+    {
+        var loggedInAt = _clock.GetUtcNow();
+        var login = await _client.LoginAsync("bob", "bob");
+
+        // Used every 9 minutes, within the 10 minute idle TTL, until the 40 minute absolute lifetime is nearer than the TTL.
+        for (var i = 0; i < 4; i++)
+        {
+            _clock.Advance(TimeSpan.FromMinutes(9));
+            using var used = await _client.GetAsync("/api/private/x", bearer: login.Token);
+            Assert.Equal(HttpStatusCode.OK, used.StatusCode);
+        }
+
+        using (var described = await _client.GetAsync("/auth/session", bearer: login.Token))
+        {
+            Assert.Contains($"\"expires_at\":\"{(loggedInAt + TimeSpan.FromMinutes(40)).UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}\"", await described.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        _clock.Advance(TimeSpan.FromMinutes(4));
+        using var ended = await _client.GetAsync("/api/private/x", bearer: login.Token);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, ended.StatusCode);
+        Assert.Equal("expired", await SessionTestClient.ReasonAsync(ended));
     }
 
     [Fact]

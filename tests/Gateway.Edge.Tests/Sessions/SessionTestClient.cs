@@ -16,13 +16,14 @@ internal sealed class SessionTestClient(Uri baseAddress) : IDisposable
         using var response = await _http.PostAsJsonAsync(new Uri("/auth/login", UriKind.Relative), new { username = user, password });
         var body = await response.Content.ReadAsStringAsync();
         var cookies = response.Headers.TryGetValues("Set-Cookie", out var values) ? values.ToList() : [];
+        var cacheControl = response.Headers.NonValidated.TryGetValues("Cache-Control", out var cache) ? cache.ToString() : null;
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            return new LoginResponse(response.StatusCode, null, null, body, cookies);
+            return new LoginResponse(response.StatusCode, null, null, body, cookies, cacheControl);
         }
 
         using var json = JsonDocument.Parse(body);
-        return new LoginResponse(response.StatusCode, json.RootElement.GetProperty("token").GetString(), json.RootElement.GetProperty("user_id").GetString(), body, cookies);
+        return new LoginResponse(response.StatusCode, json.RootElement.GetProperty("token").GetString(), json.RootElement.GetProperty("user_id").GetString(), body, cookies, cacheControl);
     }
 
     public Task<HttpResponseMessage> GetAsync(string path, string? bearer = null, string? cookie = null, IReadOnlyDictionary<string, string>? headers = null) =>
@@ -59,4 +60,4 @@ internal sealed class SessionTestClient(Uri baseAddress) : IDisposable
     public void Dispose() => _http.Dispose();
 }
 
-internal sealed record LoginResponse(HttpStatusCode Status, string? Token, string? UserId, string Body, IReadOnlyList<string> SetCookies);
+internal sealed record LoginResponse(HttpStatusCode Status, string? Token, string? UserId, string Body, IReadOnlyList<string> SetCookies, string? CacheControl = null);

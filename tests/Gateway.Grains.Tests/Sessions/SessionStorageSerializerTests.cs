@@ -15,7 +15,7 @@ public sealed class SessionStorageSerializerTests
 
         var json = Encoding.UTF8.GetString(new SessionStorageSerializer().Serialize(state).ToArray());
 
-        Assert.Equal("{\"user_id\":\"alice\",\"tier\":\"pro\",\"roles\":[\"admin\"],\"created_at\":\"2026-01-02T03:04:05+00:00\",\"idle_ttl_ms\":1800000,\"expires_at\":\"2026-01-02T03:34:05+00:00\"}", json);
+        Assert.Equal("{\"user_id\":\"alice\",\"tier\":\"pro\",\"roles\":[\"admin\"],\"created_at\":\"2026-01-02T03:04:05+00:00\",\"idle_ttl_ms\":1800000,\"max_lifetime_ms\":0,\"expires_at\":\"2026-01-02T03:34:05+00:00\"}", json);
     }
 
     [Fact]
@@ -44,11 +44,33 @@ public sealed class SessionStorageSerializerTests
     }
 
     [Fact]
+    public void Deserialize_StoredBeforeMaxLifetime_LoadsWithoutOne()
+    {
+        var stored = BinaryData.FromString("{\"user_id\":\"alice\",\"tier\":null,\"roles\":[],\"created_at\":\"2026-01-02T03:04:05+00:00\",\"idle_ttl_ms\":1800000,\"expires_at\":\"2026-01-02T03:34:05+00:00\"}");
+
+        var state = new SessionStorageSerializer().Deserialize<SessionState>(stored)!;
+
+        Assert.Equal("alice", state.UserId);
+        Assert.Equal(0, state.MaxLifetimeMilliseconds);
+        Assert.Equal(Now.AddMinutes(30), state.ExpiresAt);
+    }
+
+    [Fact]
     public void EntryExpiryFor_SessionTtl_OutlivesTtlPlusPersistInterval()
     {
         var ttl = TimeSpan.FromMinutes(30);
 
-        Assert.True(SessionStorage.EntryExpiryFor(ttl) > ttl + (ttl / 10));
+        Assert.True(SessionStorage.EntryExpiryFor(ttl, TimeSpan.FromHours(24)) > ttl + (ttl / 10));
+    }
+
+    [Fact]
+    public void EntryExpiryFor_MaxLifetimeShorterThanTtl_BoundedByMaxLifetime()
+    {
+        var maxLifetime = TimeSpan.FromMinutes(10);
+
+        var expiry = SessionStorage.EntryExpiryFor(TimeSpan.FromHours(8), maxLifetime);
+
+        Assert.InRange(expiry, maxLifetime, (maxLifetime * 2) + TimeSpan.FromMinutes(1));
     }
 
     /// <summary>The same stored shape under another .NET name and other property names, as after a refactoring.</summary>

@@ -63,11 +63,23 @@ public sealed class GatewayConfigParserTests
         Assert.Equal(AuthMode.Optional, config.Routes[1].Auth);
         Assert.Equal(RouteRateLimit.Inherit, config.Routes[1].RateLimit);
 
-        Assert.Equal(new SessionConfig(TimeSpan.FromMinutes(30), "gw_session", true, new LoginConfig("user-service", "/auth/verify")), config.Session);
+        Assert.Equal(new SessionConfig(TimeSpan.FromMinutes(30), "gw_session", true, new LoginConfig("user-service", "/auth/verify"), TimeSpan.FromHours(24)), config.Session);
         Assert.Equal(new RateLimitPolicy(1000, TimeSpan.FromSeconds(60), 1000), config.RateLimit.Tiers["pro"]);
         Assert.Equal(RateLimitMode.Exact, config.RateLimit.Mode);
         Assert.Equal(BackendFailureMode.Open, config.RateLimit.OnBackendFailure);
         Assert.True(Assert.Single(config.TrustedProxies).Contains(System.Net.IPAddress.Parse("10.1.2.3")));
+    }
+
+    private const string MinimalRoutes = "upstreams: { a: { destinations: [ \"http://127.0.0.1:1\" ] } }\nroutes: [ { id: r, path: /x, upstream: a } ]\n";
+
+    [Fact]
+    public void Parse_SessionMaxLifetimeAndHostPrefixedCookie_Read()
+    {
+        var result = GatewayConfigParser.Parse(MinimalRoutes + "session: { ttl: 15m, max_lifetime: 8h, cookie: __Host-gw, secure_cookie: true }");
+
+        var config = Assert.IsType<GatewayConfig>(result.Config);
+        Assert.Equal(TimeSpan.FromHours(8), config.Session.MaxLifetime);
+        Assert.Equal("__Host-gw", config.Session.Cookie);
     }
 
     [Fact]
@@ -85,6 +97,7 @@ public sealed class GatewayConfigParserTests
         Assert.True(config.Routes[0].Methods.IsEmpty);
         Assert.Equal(GatewayConfigParser.DefaultPolicy, config.RateLimit.Default);
         Assert.Equal(GatewayConfigParser.DefaultSessionTtl, config.Session.Ttl);
+        Assert.Equal(TimeSpan.FromHours(24), config.Session.MaxLifetime);
         Assert.Equal("gw_session", config.Session.Cookie);
         Assert.True(config.Session.SecureCookie);
         Assert.Null(config.Session.Login);
@@ -174,6 +187,9 @@ public sealed class GatewayConfigParserTests
     [InlineData("upstreams: { a: { destinations: [ \"http://127.0.0.1:1\" ] } }\nroutes: [ { id: r, path: \"/{a}/{a}\", upstream: a } ]", "routes[0].path")]
     [InlineData("upstreams: [ 1, 2 ]\nroutes: [ { id: r, path: /x, upstream: a } ]", "upstreams")]
     [InlineData("key: [unclosed", "gateway.yml")]
+    [InlineData(MinimalRoutes + "session: { max_lifetime: 0s }", "session.max_lifetime")]
+    [InlineData(MinimalRoutes + "session: { max_lifetime: forever }", "session.max_lifetime")]
+    [InlineData(MinimalRoutes + "session: { cookie: __Host-gw, secure_cookie: false }", "session.cookie")]
     public void Parse_InvalidFile_NamesTheKey(string yaml, string key)
     {
         var result = GatewayConfigParser.Parse(yaml);
