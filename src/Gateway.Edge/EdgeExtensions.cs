@@ -24,7 +24,7 @@ public static partial class EdgeExtensions
         builder.AddManagementListener(settings);
 
         // Failed admin attempts count per client address as resolved against trusted_proxies.
-        builder.Services.Replace(ServiceDescriptor.Singleton(sp => new AdminAttemptLimiter(sp.GetRequiredService<TimeProvider>(), Observability.RequestContext.ClientAddress)));
+        builder.Services.Replace(ServiceDescriptor.Singleton(sp => new AdminAttemptLimiter(sp.GetRequiredService<TimeProvider>(), Observability.RequestContext.ClientAddress, sp.GetRequiredService<ILogger<AdminAttemptLimiter>>())));
         if (settings.IsEmbedded)
         {
             builder.UseOrleans(silo => silo.ConfigureGatewaySilo(settings, redis: null));

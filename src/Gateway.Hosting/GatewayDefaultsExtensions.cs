@@ -49,7 +49,7 @@ public static class GatewayDefaultsExtensions
         services.AddSingleton(settings);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayMetrics>();
-        services.TryAddSingleton(sp => new AdminAttemptLimiter(sp.GetRequiredService<TimeProvider>(), AdminAttemptLimiter.TcpPeer));
+        services.TryAddSingleton(sp => new AdminAttemptLimiter(sp.GetRequiredService<TimeProvider>(), AdminAttemptLimiter.TcpPeer, sp.GetRequiredService<ILogger<AdminAttemptLimiter>>()));
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<IHostLifetime, DrainingHostLifetime>();
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Gateway.Hosting.Http;
 
@@ -9,7 +10,7 @@ namespace Gateway.Hosting.Http;
 /// within <see cref="Window"/>, the address is refused (even with the right token) until the oldest of them leaves the window.
 /// IPv6 addresses count per /64. The table holds at most <see cref="MaxClients"/> addresses.
 /// </summary>
-public sealed class AdminAttemptLimiter(TimeProvider time, Func<HttpContext, string> clientAddress)
+public sealed partial class AdminAttemptLimiter(TimeProvider time, Func<HttpContext, string> clientAddress, ILogger<AdminAttemptLimiter> logger)
 {
     public const int MaxFailures = 10;
     public const int MaxClients = 10_000;
@@ -33,36 +34,29 @@ public sealed class AdminAttemptLimiter(TimeProvider time, Func<HttpContext, str
     /// <summary>The client address of the TCP peer (the silo has no proxies to see through).</summary>
     public static string TcpPeer(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
-    /// <summary>How long the request's client must wait, or null when it may try.</summary>
-    public TimeSpan? RetryAfter(HttpContext context)
+    /// <summary>
+    /// Decides one admin attempt whose token check gave <paramref name="authorized"/>: the time the request's client must
+    /// still wait if it is refused (the attempt is then not counted), else null, counting the attempt if it failed. One
+    /// locked step, so that parallel guesses cannot all slip past the check before their failures are counted.
+    /// </summary>
+    public TimeSpan? Attempt(HttpContext context, bool authorized)
     {
         var key = Key(context);
         var now = time.GetUtcNow();
         lock (_lock)
         {
-            if (!_clients.TryGetValue(key, out var failures))
+            _clients.TryGetValue(key, out var failures);
+            if (failures?.BlockedFor(now) is { } wait)
+            {
+                return wait;
+            }
+
+            if (authorized)
             {
                 return null;
             }
 
-            var wait = failures.BlockedFor(now);
-            if (wait is null && failures.IsStale(now))
-            {
-                _clients.Remove(key);
-            }
-
-            return wait;
-        }
-    }
-
-    /// <summary>Counts one failed attempt of the request's client.</summary>
-    public void RecordFailure(HttpContext context)
-    {
-        var key = Key(context);
-        var now = time.GetUtcNow();
-        lock (_lock)
-        {
-            if (!_clients.TryGetValue(key, out var failures))
+            if (failures is null)
             {
                 if (_clients.Count >= MaxClients)
                 {
@@ -74,6 +68,12 @@ public sealed class AdminAttemptLimiter(TimeProvider time, Func<HttpContext, str
             }
 
             failures.Add(now);
+            if (failures.BlockedFor(now) is { } blocked)
+            {
+                LogBlocked(logger, key, MaxFailures, (int)Window.TotalSeconds, Math.Ceiling(blocked.TotalSeconds));
+            }
+
+            return null;
         }
     }
 
@@ -156,4 +156,7 @@ public sealed class AdminAttemptLimiter(TimeProvider time, Func<HttpContext, str
 
         public bool IsStale(DateTimeOffset now) => _count == 0 || Last + Window <= now;
     }
+
+    [LoggerMessage(EventId = 60, Level = LogLevel.Warning, Message = "Admin access: {Failures} failed attempts within {WindowSeconds}s from {Client}; it is refused for {RetryAfterSeconds}s")]
+    private static partial void LogBlocked(ILogger logger, string client, int failures, int windowSeconds, double retryAfterSeconds);
 }

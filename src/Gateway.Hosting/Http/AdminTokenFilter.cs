@@ -25,17 +25,16 @@ public sealed class AdminTokenFilter(string? token) : IEndpointFilter
             return null;
         }
 
-        var attempts = http.RequestServices.GetRequiredService<AdminAttemptLimiter>();
-        if (attempts.RetryAfter(http) is { } wait)
+        var authorized = IsAuthorized(http.Request.Headers.Authorization.ToString());
+        if (http.RequestServices.GetRequiredService<AdminAttemptLimiter>().Attempt(http, authorized) is { } wait)
         {
             http.Response.Headers.RetryAfter = ((long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             await ProblemResponse.WriteAsync(http, StatusCodes.Status429TooManyRequests, "Too many failed admin attempts from this address; retry later.");
             return null;
         }
 
-        if (!IsAuthorized(http.Request.Headers.Authorization.ToString()))
+        if (!authorized)
         {
-            attempts.RecordFailure(http);
             http.Response.Headers.WWWAuthenticate = "Basic realm=\"api-gateway admin\", Bearer";
             await ProblemResponse.WriteAsync(http, StatusCodes.Status401Unauthorized, "This endpoint needs the ADMIN_TOKEN.");
             return null;

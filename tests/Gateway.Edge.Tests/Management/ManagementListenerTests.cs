@@ -47,12 +47,19 @@ public sealed class ManagementListenerTests(ManagementListenerTests.Fixture edge
     }
 
     [Fact]
-    public async Task Get_MetricsOnManagementListener_ReturnsPrometheusText()
+    public async Task Get_MetricsOnManagementListener_ReturnsPrometheusTextWithoutCountingScrapesOrProbes()
     {
+        (await edge.Management.GetAsync(new Uri("/health/live", UriKind.Relative))).Dispose();
+        (await edge.Management.GetAsync(new Uri("/metrics", UriKind.Relative))).Dispose();
+        (await edge.Traffic.GetAsync(new Uri("/api/counted", UriKind.Relative))).Dispose();
+
         using var response = await edge.Management.GetAsync(new Uri("/metrics", UriKind.Relative));
+        var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("gateway_active_connections", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("gateway_requests_total{", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("route=\"metrics\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("route=\"health\"", text, StringComparison.Ordinal);
     }
 
     [Fact]

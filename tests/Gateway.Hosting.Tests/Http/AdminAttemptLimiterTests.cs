@@ -1,6 +1,7 @@
 using System.Net;
 using Gateway.Hosting.Http;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Hosting.Tests.Http;
@@ -10,14 +11,14 @@ public sealed class AdminAttemptLimiterTests
     private readonly FakeTimeProvider _time = new(DateTimeOffset.Parse("2026-11-27T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
     private readonly AdminAttemptLimiter _limiter;
 
-    public AdminAttemptLimiterTests() => _limiter = new AdminAttemptLimiter(_time, AdminAttemptLimiter.TcpPeer);
+    public AdminAttemptLimiterTests() => _limiter = new AdminAttemptLimiter(_time, AdminAttemptLimiter.TcpPeer, NullLogger<AdminAttemptLimiter>.Instance);
 
     [Fact]
     public void RetryAfter_FewerFailuresThanTheLimit_IsNull()
     {
         Fail("203.0.113.1", AdminAttemptLimiter.MaxFailures - 1);
 
-        Assert.Null(_limiter.RetryAfter(Client("203.0.113.1")));
+        Assert.Null(RetryAfter(Client("203.0.113.1")));
     }
 
     [Fact]
@@ -27,15 +28,26 @@ public sealed class AdminAttemptLimiterTests
         _time.Advance(TimeSpan.FromSeconds(20));
         Fail("203.0.113.2", AdminAttemptLimiter.MaxFailures - 1);
 
-        Assert.Equal(TimeSpan.FromSeconds(40), _limiter.RetryAfter(Client("203.0.113.2")));
+        Assert.Equal(TimeSpan.FromSeconds(40), RetryAfter(Client("203.0.113.2")));
         _time.Advance(TimeSpan.FromSeconds(39));
-        Assert.Equal(TimeSpan.FromSeconds(1), _limiter.RetryAfter(Client("203.0.113.2")));
+        Assert.Equal(TimeSpan.FromSeconds(1), RetryAfter(Client("203.0.113.2")));
         _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Null(_limiter.RetryAfter(Client("203.0.113.2")));
+        Assert.Null(RetryAfter(Client("203.0.113.2")));
 
         // The window slides: one more failure within a minute of the other nine (at 20s) blocks again, until they are a minute old.
         Fail("203.0.113.2", 1);
-        Assert.Equal(TimeSpan.FromSeconds(20), _limiter.RetryAfter(Client("203.0.113.2")));
+        Assert.Equal(TimeSpan.FromSeconds(20), RetryAfter(Client("203.0.113.2")));
+    }
+
+    [Fact]
+    public void Attempt_WhileBlocked_RefusesWithoutCountingSoTheWindowDoesNotGrow()
+    {
+        Fail("203.0.113.5", AdminAttemptLimiter.MaxFailures);
+        _time.Advance(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(TimeSpan.FromSeconds(30), _limiter.Attempt(Client("203.0.113.5"), authorized: false));
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Null(RetryAfter(Client("203.0.113.5")));
     }
 
     [Fact]
@@ -43,8 +55,8 @@ public sealed class AdminAttemptLimiterTests
     {
         Fail("203.0.113.3", AdminAttemptLimiter.MaxFailures);
 
-        Assert.NotNull(_limiter.RetryAfter(Client("203.0.113.3")));
-        Assert.Null(_limiter.RetryAfter(Client("203.0.113.4")));
+        Assert.NotNull(RetryAfter(Client("203.0.113.3")));
+        Assert.Null(RetryAfter(Client("203.0.113.4")));
     }
 
     [Fact]
@@ -53,8 +65,8 @@ public sealed class AdminAttemptLimiterTests
         Fail("2001:db8:1:2::1", AdminAttemptLimiter.MaxFailures / 2);
         Fail("2001:db8:1:2:ffff::7", AdminAttemptLimiter.MaxFailures - (AdminAttemptLimiter.MaxFailures / 2));
 
-        Assert.NotNull(_limiter.RetryAfter(Client("2001:db8:1:2::99")));
-        Assert.Null(_limiter.RetryAfter(Client("2001:db8:1:3::1")));
+        Assert.NotNull(RetryAfter(Client("2001:db8:1:2::99")));
+        Assert.Null(RetryAfter(Client("2001:db8:1:3::1")));
     }
 
     [Fact]
@@ -69,7 +81,7 @@ public sealed class AdminAttemptLimiterTests
 
         // A blocked address being evicted would need an attacker to fill the table within its window; a fresh one still counts.
         Fail("198.51.100.1", AdminAttemptLimiter.MaxFailures);
-        Assert.NotNull(_limiter.RetryAfter(Client("198.51.100.1")));
+        Assert.NotNull(RetryAfter(Client("198.51.100.1")));
         Assert.Equal(AdminAttemptLimiter.MaxClients, _limiter.Count);
     }
 
@@ -77,9 +89,12 @@ public sealed class AdminAttemptLimiterTests
     {
         for (var i = 0; i < times; i++)
         {
-            _limiter.RecordFailure(Client(address));
+            Assert.Null(_limiter.Attempt(Client(address), authorized: false));
         }
     }
+
+    /// <summary>What an attempt with the right token would be told; such an attempt is never counted.</summary>
+    private TimeSpan? RetryAfter(HttpContext context) => _limiter.Attempt(context, authorized: true);
 
     private static DefaultHttpContext Client(string address)
     {
