@@ -129,7 +129,7 @@ public sealed record HostSettings(
     }
 
     /// <summary>Kestrel's wildcard hosts (<c>+</c>, <c>*</c>) are not URI hosts: read them as 0.0.0.0.</summary>
-    private static string AsUri(string url) =>
+    internal static string AsUri(string url) =>
         url.Replace("://+:", "://0.0.0.0:", StringComparison.Ordinal).Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal);
 
     private static ConfigurationOptions? ReadRedis(IConfiguration configuration, List<ConfigError> errors)

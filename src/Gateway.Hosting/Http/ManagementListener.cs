@@ -55,9 +55,19 @@ public static class ManagementListener
             traffic = string.Join(';', ports.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(port => $"http://*:{port}"));
         }
 
-        builder.WebHost.UseUrls([.. (traffic ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries), .. settings.ManagementUrls]);
+        var trafficUrls = (traffic ?? string.Empty).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var shared = trafficUrls.Select(PortOf).Where(port => port is not null && settings.ManagementPorts.Contains(port.Value)).ToList();
+        if (shared.Count > 0)
+        {
+            // One port cannot tell the two listeners apart.
+            throw new GatewayConfigurationException("environment", [new ConfigError(EnvironmentVariables.ManagementUrls, $"port {shared[0]} is also a traffic port (ASPNETCORE_URLS); use a port of its own, such as 8082")]);
+        }
+
+        builder.WebHost.UseUrls([.. trafficUrls, .. settings.ManagementUrls]);
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ManagementListenerPolicy>());
     }
+
+    private static int? PortOf(string url) => Uri.TryCreate(HostSettings.AsUri(url), UriKind.Absolute, out var uri) ? uri.Port : null;
 }
 
 /// <summary>Drops the candidate endpoints that do not answer on the listener a request came in on.</summary>

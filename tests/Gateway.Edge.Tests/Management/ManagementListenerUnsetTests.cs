@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Gateway.Edge.Tests.Infrastructure;
+using Gateway.Hosting.Configuration;
+using Microsoft.AspNetCore.Builder;
 
 namespace Gateway.Edge.Tests.Management;
 
@@ -28,5 +30,26 @@ public sealed class ManagementListenerUnsetTests
         Assert.Contains("gateway_requests_total", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, adminResponse.StatusCode);
         Assert.Equal(HttpStatusCode.OK, proxied.StatusCode);
+    }
+
+    [Fact]
+    public async Task Start_ManagementUrlsOnTheTrafficPort_ThrowsNamingManagementUrls()
+    {
+        var directory = Directory.CreateTempSubdirectory("gateway-management-").FullName;
+        try
+        {
+            var config = Path.Combine(directory, "gateway.yml");
+            await File.WriteAllTextAsync(config, "upstreams: { a: { destinations: [\"http://127.0.0.1:1\"] } }\nroutes: [ { id: a, path: /a, upstream: a } ]");
+            var port = FreePort.Next();
+            var builder = WebApplication.CreateBuilder([$"--urls=http://127.0.0.1:{port}", $"--GATEWAY_CONFIG={config}", $"--MANAGEMENT_URLS=http://0.0.0.0:{port}"]);
+
+            var ex = Assert.Throws<GatewayConfigurationException>(() => builder.AddGatewayEdge());
+
+            Assert.Equal("MANAGEMENT_URLS", Assert.Single(ex.Errors).Key);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 }
