@@ -33,6 +33,29 @@ public sealed class ManagementListenerUnsetTests
     }
 
     [Fact]
+    public async Task AddGatewayEdge_ManagementUrlsWithoutTrafficUrls_KeepsTheDefaultTrafficListener()
+    {
+        var directory = Directory.CreateTempSubdirectory("gateway-management-").FullName;
+        try
+        {
+            var config = Path.Combine(directory, "gateway.yml");
+            await File.WriteAllTextAsync(config, "upstreams: { a: { destinations: [\"http://127.0.0.1:1\"] } }\nroutes: [ { id: a, path: /a, upstream: a } ]");
+            var builder = WebApplication.CreateBuilder([$"--GATEWAY_CONFIG={config}", "--MANAGEMENT_URLS=http://127.0.0.1:8082"]);
+            var traffic = builder.Configuration["urls"];
+
+            builder.AddGatewayEdge();
+
+            // The traffic listener is ASPNETCORE_URLS when this process has one, else the edge's default.
+            var expected = string.IsNullOrEmpty(traffic) ? "http://0.0.0.0:8080" : traffic;
+            Assert.Equal($"{expected};http://127.0.0.1:8082", builder.Configuration["urls"]);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Start_ManagementUrlsOnTheTrafficPort_ThrowsNamingManagementUrls()
     {
         var directory = Directory.CreateTempSubdirectory("gateway-management-").FullName;
