@@ -43,8 +43,9 @@ COPY --from=build --chown=root:root /app/publish/ /app/
 # The default configuration; Kubernetes mounts the ConfigMap over the /app/config directory.
 COPY --chown=root:root config/gateway.yml /app/config/gateway.yml
 
-# 8080 edge HTTP, 8081 silo HTTP (dashboard, health, metrics), 11111 silo-to-silo, 30000 Orleans gateway.
-EXPOSE 8080 8081 11111 30000
+# 8080 edge HTTP, 8082 edge management (/metrics, /admin/* when MANAGEMENT_URLS is set), 8081 silo HTTP (dashboard,
+# health, metrics), 11111 silo-to-silo, 30000 Orleans gateway.
+EXPOSE 8080 8082 8081 11111 30000
 
 # The aspnet image's non-root `app` user (APP_UID=1654), numeric so that runAsNonRoot can verify it.
 USER $APP_UID

@@ -14,7 +14,7 @@ SILOS=2
 EDGES=2
 CONFIGURATION=${CONFIGURATION:-Release}
 export SESSION_SECRET=${SESSION_SECRET:-local-cluster-secret-0123456789abcdef0123}
-export ADMIN_TOKEN=${ADMIN_TOKEN:-local-admin}
+export ADMIN_TOKEN=${ADMIN_TOKEN:-local-admin-token-0123456789abcdefgh}  # at least 32 bytes
 
 usage() { sed -n '2,9p' "$0"; exit 1; }
 

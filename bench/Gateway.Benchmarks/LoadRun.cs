@@ -33,7 +33,7 @@ internal static class LoadRun
             ["GATEWAY_CONFIG"] = configPath,
             ["REDIS_CONNECTION"] = redis.ConnectionString,
             ["ORLEANS_ADVERTISED_IP"] = "127.0.0.1",
-            ["ADMIN_TOKEN"] = "bench-admin-token",
+            ["ADMIN_TOKEN"] = "bench-admin-token-0123456789abcdefghij",
             ["SESSION_SECRET"] = "bench-secret-0123456789abcdef0123456789abcdef",
             [EnvironmentVariables.SiloPort] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
             [EnvironmentVariables.GatewayPort] = gatewayPort.ToString(CultureInfo.InvariantCulture),

@@ -7,6 +7,7 @@ using Gateway.Hosting.Clustering;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
 using Yarp.ReverseProxy.Configuration;
@@ -19,6 +20,10 @@ public static partial class EdgeExtensions
     public static WebApplicationBuilder AddGatewayEdge(this WebApplicationBuilder builder)
     {
         var settings = builder.AddGatewayDefaults("gateway-edge", defaultUrls: "http://0.0.0.0:8080");
+        builder.AddManagementListener(settings);
+
+        // Failed admin attempts count per client address as resolved against trusted_proxies.
+        builder.Services.Replace(ServiceDescriptor.Singleton(sp => new AdminAttemptLimiter(sp.GetRequiredService<TimeProvider>(), Observability.RequestContext.ClientAddress, sp.GetRequiredService<ILogger<AdminAttemptLimiter>>())));
         if (settings.IsEmbedded)
         {
             builder.UseOrleans(silo => silo.ConfigureGatewaySilo(settings, redis: null));
@@ -86,8 +91,13 @@ public static partial class EdgeExtensions
         app.MapRateLimitAdmin(app.Configuration[EnvironmentVariables.AdminToken]);
         if (settings.IsEmbedded)
         {
-            // In embedded mode the edge is the silo: it serves the dashboard, open, for development.
-            app.MapOrleansDashboard("/dashboard").WithRouteLabel("dashboard");
+            // In embedded mode the edge is the silo: it serves the dashboard, behind ADMIN_TOKEN when one is set (else open,
+            // for development), on the management listener when there is one.
+            var dashboard = app.MapOrleansDashboard("/dashboard").WithRouteLabel("dashboard").OnListeners(Listeners.Management);
+            if (!string.IsNullOrEmpty(app.Configuration[EnvironmentVariables.AdminToken]))
+            {
+                dashboard.AddEndpointFilter(new AdminTokenFilter(app.Configuration[EnvironmentVariables.AdminToken]));
+            }
         }
 
         app.MapReverseProxy(proxy =>
@@ -110,7 +120,8 @@ public static partial class EdgeExtensions
         app.MapGatewaySessions();
 
         app.MapFallback("{**path}", context => ProblemResponse.WriteAsync(context, StatusCodes.Status404NotFound, $"No route matches {context.Request.Method} {context.Request.Path}."))
-            .WithRouteLabel(RequestTelemetryMiddleware.UnmatchedRoute);
+            .WithRouteLabel(RequestTelemetryMiddleware.UnmatchedRoute)
+            .OnListeners(Listeners.Both);
 
         if (settings.IsEmbedded)
         {

@@ -49,6 +49,7 @@ public static class GatewayDefaultsExtensions
         services.AddSingleton(settings);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayMetrics>();
+        services.TryAddSingleton(sp => new AdminAttemptLimiter(sp.GetRequiredService<TimeProvider>(), AdminAttemptLimiter.TcpPeer, sp.GetRequiredService<ILogger<AdminAttemptLimiter>>()));
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<IHostLifetime, DrainingHostLifetime>();
 
@@ -96,14 +97,16 @@ public static class GatewayDefaultsExtensions
         return settings;
     }
 
-    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c> and <c>/metrics</c>, and the correlation id middleware.</summary>
+    /// <summary>Maps <c>/health/live</c>, <c>/health/ready</c> (on every listener) and <c>/metrics</c> (on the management listener when there is one).</summary>
     public static WebApplication MapGatewayDefaults(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = HealthResponseWriter.WriteAsync })
-            .WithRouteLabel("health", counted: false);
+            .WithRouteLabel("health", counted: false)
+            .OnListeners(Listeners.Both);
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag), ResponseWriter = HealthResponseWriter.WriteAsync })
-            .WithRouteLabel("health", counted: false);
-        app.MapPrometheusScrapingEndpoint("/metrics").WithRouteLabel("metrics", counted: false);
+            .WithRouteLabel("health", counted: false)
+            .OnListeners(Listeners.Both);
+        app.MapPrometheusScrapingEndpoint("/metrics").WithRouteLabel("metrics", counted: false).OnListeners(Listeners.Management);
         return app;
     }
 

@@ -29,10 +29,12 @@ public static class SiloExtensions
         app.UseGatewayCorrelation();
         app.MapGatewayDefaults();
         var dashboard = app.MapOrleansDashboard("/dashboard");
-        if (!settings.IsEmbedded)
+        var adminToken = app.Configuration[EnvironmentVariables.AdminToken];
+        if (!settings.IsEmbedded || !string.IsNullOrEmpty(adminToken))
         {
-            // Outside embedded mode the dashboard needs ADMIN_TOKEN (Basic auth with the token as password, or Bearer).
-            dashboard.AddEndpointFilter(new AdminTokenFilter(app.Configuration[EnvironmentVariables.AdminToken]));
+            // The dashboard needs ADMIN_TOKEN (Basic auth with the token as password, or Bearer) whenever one is set; without
+            // one it answers 404, except in embedded mode, where it stays open for development.
+            dashboard.AddEndpointFilter(new AdminTokenFilter(adminToken));
         }
 
         return app;

@@ -42,7 +42,7 @@ public sealed partial class ChildProcess : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
-        foreach (var key in new[] { "REDIS_CONNECTION", "REDIS_PASSWORD", "ASPNETCORE_URLS", "GATEWAY_CONFIG", "SESSION_SECRET", "ADMIN_TOKEN" })
+        foreach (var key in new[] { "REDIS_CONNECTION", "REDIS_PASSWORD", "ASPNETCORE_URLS", "GATEWAY_CONFIG", "SESSION_SECRET", "ADMIN_TOKEN", "MANAGEMENT_URLS" })
         {
             info.Environment.Remove(key);
         }

@@ -106,7 +106,7 @@ public sealed class LocalCluster : IAsyncDisposable
             ["ORLEANS_CLUSTER_ID"] = ClusterId,
             ["ORLEANS_SERVICE_ID"] = ServiceId,
             ["SESSION_SECRET"] = "test-secret-0123456789abcdef0123456789abcdef",
-            ["ADMIN_TOKEN"] = "test-admin-token",
+            ["ADMIN_TOKEN"] = "test-admin-token-0123456789abcdefghij",
             ["SHUTDOWN_DRAIN_DELAY"] = "1s",
             ["DOTNET_gcServer"] = "0",
         };

@@ -9,7 +9,8 @@ internal static class RateLimitAdminEndpoints
     public static IEndpointConventionBuilder MapRateLimitAdmin(this IEndpointRouteBuilder endpoints, string? adminToken) =>
         endpoints.MapGet("/admin/clients/{key}", GetClientAsync)
             .AddEndpointFilter(new AdminTokenFilter(adminToken))
-            .WithRouteLabel("admin");
+            .WithRouteLabel("admin")
+            .OnListeners(Listeners.Management);
 
     private static async Task<IResult> GetClientAsync(string key, GrainRateLimiter limiter, GatewayConfigStore config, CancellationToken cancellationToken)
     {

@@ -20,7 +20,8 @@ internal static partial class SessionEndpoints
         app.MapGet("/auth/session", DescribeAsync).WithRouteLabel("auth_session");
         app.MapDelete("/admin/users/{id}/sessions", RevokeUserAsync)
             .AddEndpointFilter(new AdminTokenFilter(adminToken))
-            .WithRouteLabel("admin");
+            .WithRouteLabel("admin")
+            .OnListeners(Listeners.Management);
     }
 
     private static async Task LoginAsync(HttpContext context, GatewayConfigStore config, LoginUpstream upstream, SessionResolver resolver, IGrainFactory grains, GatewayMetrics metrics)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text;
 using Microsoft.Extensions.Configuration;
 using StackExchange.Redis;
 
@@ -17,10 +18,17 @@ public sealed record HostSettings(
     int GatewayPort,
     IPAddress AdvertisedIp,
     TimeSpan? SessionTtl,
-    TimeSpan DrainDelay)
+    TimeSpan DrainDelay,
+    IReadOnlyList<string> ManagementUrls)
 {
     public const string DefaultConfigPath = "config/gateway.yml";
     public const string DefaultClusterId = "api-gateway";
+
+    /// <summary>The shortest <c>ADMIN_TOKEN</c> accepted, in UTF-8 bytes.</summary>
+    public const int MinAdminTokenBytes = 32;
+
+    /// <summary>The ports of <see cref="ManagementUrls"/>; empty when <c>MANAGEMENT_URLS</c> is unset.</summary>
+    public IReadOnlySet<int> ManagementPorts { get; } = ManagementUrls.Select(url => new Uri(AsUri(url)).Port).ToHashSet();
 
     /// <summary>No <c>REDIS_CONNECTION</c>: one process, localhost clustering, in-memory grain state.</summary>
     public bool IsEmbedded => Redis is null;
@@ -65,6 +73,14 @@ public sealed record HostSettings(
             }
         }
 
+        var managementUrls = ReadManagementUrls(configuration, errors);
+
+        // The token itself never leaves this check: it is read where it is used, and never stored in these settings.
+        if (configuration[EnvironmentVariables.AdminToken] is { Length: > 0 } adminToken && Encoding.UTF8.GetByteCount(adminToken) < MinAdminTokenBytes)
+        {
+            errors.Add(new ConfigError(EnvironmentVariables.AdminToken, $"is shorter than {MinAdminTokenBytes} bytes; generate one with: openssl rand -base64 32"));
+        }
+
         if (errors.Count > 0)
         {
             throw new GatewayConfigurationException("environment", errors);
@@ -79,8 +95,42 @@ public sealed record HostSettings(
             gatewayPort,
             advertised,
             ttl,
-            drainDelay);
+            drainDelay,
+            managementUrls);
     }
+
+    /// <summary><c>MANAGEMENT_URLS</c>: absolute <c>http://</c> URLs with a fixed port, separated by <c>;</c> as in <c>ASPNETCORE_URLS</c>.</summary>
+    private static List<string> ReadManagementUrls(IConfiguration configuration, List<ConfigError> errors)
+    {
+        var urls = new List<string>();
+        var text = configuration[EnvironmentVariables.ManagementUrls];
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return urls;
+        }
+
+        foreach (var entry in text.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(AsUri(entry), UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttp)
+            {
+                errors.Add(new ConfigError(EnvironmentVariables.ManagementUrls, $"'{entry}' is not an absolute http:// URL such as http://0.0.0.0:8082"));
+            }
+            else if (url.Port == 0 || url.AbsolutePath != "/" || url.Query.Length > 0)
+            {
+                errors.Add(new ConfigError(EnvironmentVariables.ManagementUrls, $"'{entry}' must name a fixed port and no path, such as http://0.0.0.0:8082"));
+            }
+            else
+            {
+                urls.Add(entry);
+            }
+        }
+
+        return urls;
+    }
+
+    /// <summary>Kestrel's wildcard hosts (<c>+</c>, <c>*</c>) are not URI hosts: read them as 0.0.0.0.</summary>
+    internal static string AsUri(string url) =>
+        url.Replace("://+:", "://0.0.0.0:", StringComparison.Ordinal).Replace("://*:", "://0.0.0.0:", StringComparison.Ordinal);
 
     private static ConfigurationOptions? ReadRedis(IConfiguration configuration, List<ConfigError> errors)
     {
@@ -154,6 +204,9 @@ public static class EnvironmentVariables
     public const string SessionSecretPrevious = "SESSION_SECRET_PREVIOUS";
     public const string SessionTtl = "SESSION_TTL";
     public const string AdminToken = "ADMIN_TOKEN";
+
+    /// <summary>The edge's listener(s) for <c>/metrics</c>, <c>/admin/*</c> and the dashboard; unset = the traffic listener serves them.</summary>
+    public const string ManagementUrls = "MANAGEMENT_URLS";
 
     /// <summary>How long a SIGTERM'd process keeps serving with readiness failed; default 5s clustered, 0 embedded.</summary>
     public const string DrainDelay = "SHUTDOWN_DRAIN_DELAY";

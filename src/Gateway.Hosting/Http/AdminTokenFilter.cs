@@ -1,13 +1,16 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Hosting.Http;
 
 /// <summary>
 /// Guards operator endpoints with <c>ADMIN_TOKEN</c>: <c>Authorization: Bearer &lt;token&gt;</c>, or Basic with the token as
-/// the password (for browsers). Without a configured token the endpoints answer 404, as if they did not exist.
+/// the password (for browsers). Without a configured token the endpoints answer 404, as if they did not exist. A client
+/// address with too many failed attempts is refused with 429 until its window passes (<see cref="AdminAttemptLimiter"/>).
 /// </summary>
 public sealed class AdminTokenFilter(string? token) : IEndpointFilter
 {
@@ -22,7 +25,15 @@ public sealed class AdminTokenFilter(string? token) : IEndpointFilter
             return null;
         }
 
-        if (!IsAuthorized(http.Request.Headers.Authorization.ToString()))
+        var authorized = IsAuthorized(http.Request.Headers.Authorization.ToString());
+        if (http.RequestServices.GetRequiredService<AdminAttemptLimiter>().Attempt(http, authorized) is { } wait)
+        {
+            http.Response.Headers.RetryAfter = ((long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            await ProblemResponse.WriteAsync(http, StatusCodes.Status429TooManyRequests, "Too many failed admin attempts from this address; retry later.");
+            return null;
+        }
+
+        if (!authorized)
         {
             http.Response.Headers.WWWAuthenticate = "Basic realm=\"api-gateway admin\", Bearer";
             await ProblemResponse.WriteAsync(http, StatusCodes.Status401Unauthorized, "This endpoint needs the ADMIN_TOKEN.");

@@ -66,6 +66,41 @@ public sealed class StartupValidationTests : IDisposable
         Assert.DoesNotContain(process.Output, line => line.Contains("never-print-me", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Gateway.Edge")]
+    [InlineData("Gateway.Silo")]
+    public async Task Start_AdminTokenShorterThan32Bytes_ExitsWithCode2NamingAdminToken(string program)
+    {
+        var path = Path.Combine(_directory, "gateway.yml");
+        await File.WriteAllTextAsync(path, "upstreams: { a: { destinations: [\"http://127.0.0.1:1\"] } }\nroutes: [ { id: r, path: /x, upstream: a } ]");
+        var environment = Environment(path);
+        environment["ADMIN_TOKEN"] = "too-short-admin-token";
+
+        await using var process = ChildProcess.StartDotnet(program, program, environment);
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exitCode);
+        var error = Assert.Single(process.Output, line => line.StartsWith("configuration error:", StringComparison.Ordinal));
+        Assert.Contains("ADMIN_TOKEN", error, StringComparison.Ordinal);
+        Assert.DoesNotContain(process.Output, line => line.Contains("too-short-admin-token", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Start_InvalidManagementUrls_ExitsWithCode2NamingManagementUrls()
+    {
+        var path = Path.Combine(_directory, "gateway.yml");
+        await File.WriteAllTextAsync(path, "upstreams: { a: { destinations: [\"http://127.0.0.1:1\"] } }\nroutes: [ { id: r, path: /x, upstream: a } ]");
+        var environment = Environment(path);
+        environment["MANAGEMENT_URLS"] = "0.0.0.0:8082";
+
+        await using var process = ChildProcess.StartDotnet("edge", "Gateway.Edge", environment);
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, exitCode);
+        var error = Assert.Single(process.Output, line => line.StartsWith("configuration error:", StringComparison.Ordinal));
+        Assert.Contains("MANAGEMENT_URLS", error, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private static Dictionary<string, string> Environment(string configPath) => new()

@@ -14,7 +14,7 @@ public sealed class ObservedCluster : IAsyncLifetime
 
     public EdgeNode Edge => Cluster.Edges[0];
 
-    public static string AdminToken => "test-admin-token";
+    public static string AdminToken => "test-admin-token-0123456789abcdefghij";
 
     public static string SessionSecret => "test-secret-0123456789abcdef0123456789abcdef";
 

@@ -7,7 +7,7 @@ namespace Gateway.Cluster.Tests.Sessions;
 /// <summary>Session calls against an edge process, without a cookie jar: each request carries only what the test gives it.</summary>
 internal static class SessionHttp
 {
-    public const string AdminToken = "test-admin-token";
+    public const string AdminToken = "test-admin-token-0123456789abcdefghij";
 
     public static string Config(string upstream) => $$"""
         upstreams: { users: { destinations: ["{{upstream}}"], timeout: 2s } }

@@ -7,7 +7,7 @@ public sealed class ServiceAndScalingTests
 {
     [Theory]
     [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
-    public void Service_ApiGateway_MapsPort80ToTheEdges8080(string overlay)
+    public void Service_ApiGateway_MapsOnlyPort80ToTheEdges8080(string overlay)
     {
         var manifests = RenderedManifests.Of(overlay);
         var service = manifests.Get("Service", "api-gateway");
@@ -19,6 +19,37 @@ public sealed class ServiceAndScalingTests
         Assert.Equal("80", port.Text("port"));
         // A named target port: it must name the edge's container port, which must be 8080.
         Assert.Equal("8080", edge.Items("ports").Named(port.Text("targetPort")!).Text("containerPort"));
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void Service_Management_IsHeadlessAndTargetsTheEdges8082(string overlay)
+    {
+        var manifests = RenderedManifests.Of(overlay);
+        var service = manifests.Get("Service", "api-gateway-management");
+        var port = Assert.Single(service.Items("spec", "ports"));
+        var edge = StatefulSetTests.Container(manifests.Get("StatefulSet", "api-gateway"), "edge");
+
+        Assert.Equal("None", service.Text("spec", "clusterIP"));
+        Assert.Equal("api-gateway", service.Text("spec", "selector", "app"));
+        Assert.Equal("management", port.Text("name"));
+        Assert.Equal("8082", edge.Items("ports").Named(port.Text("targetPort")!).Text("containerPort"));
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void Services_EdgeManagementPort_IsExposedOnlyByTheManagementService(string overlay)
+    {
+        var manifests = RenderedManifests.Of(overlay);
+        var edgePorts = StatefulSetTests.Container(manifests.Get("StatefulSet", "api-gateway"), "edge").Items("ports").ToList();
+
+        var exposing = manifests.OfKind("Service")
+            .Where(service => service.Items("spec", "ports").Any(port =>
+                port.Text("targetPort") == "8082" || edgePorts.Named(port.Text("targetPort") ?? string.Empty)?.Text("containerPort") == "8082"))
+            .Select(service => service.Text("metadata", "name"))
+            .ToList();
+
+        Assert.Equal(["api-gateway-management"], exposing);
     }
 
     [Theory]
@@ -75,6 +106,18 @@ public sealed class ServiceAndScalingTests
         Assert.Equal("/", path.Text("path"));
         Assert.Equal("api-gateway", path.Text("backend", "service", "name"));
         Assert.Equal("http", path.Text("backend", "service", "port", "name"));
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void NetworkPolicy_ManagementPort_IsOpenToPodsOfTheClusterOnly(string overlay)
+    {
+        var rules = RenderedManifests.Of(overlay).Get("NetworkPolicy", "api-gateway").Items("spec", "ingress");
+
+        var rule = Assert.Single(rules, rule => rule.Items("ports").Any(port => port.Text("port") == "8082"));
+        var from = Assert.Single(rule.Items("from"));
+        Assert.NotNull(from.Child("namespaceSelector"));
+        Assert.Null(from.Child("ipBlock"));
     }
 
     [Theory]

@@ -77,6 +77,17 @@ public sealed class StatefulSetTests
 
     [Theory]
     [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void StatefulSet_Edge_ListensForManagementOnPort8082(string overlay)
+    {
+        var edge = Container(RenderedManifests.Of(overlay).Get("StatefulSet", "api-gateway"), "edge");
+
+        Assert.Equal("http://0.0.0.0:8082", Env(edge, EnvironmentVariables.ManagementUrls).Text("value"));
+        Assert.Equal("8082", edge.Items("ports").Named("management").Text("containerPort"));
+        Assert.Equal(["http", "management"], edge.Items("ports").Texts("name"));
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
     public void StatefulSet_Probes_UseHealthEndpointsOnEachContainersPort(string overlay)
     {
         var statefulSet = RenderedManifests.Of(overlay).Get("StatefulSet", "api-gateway");

@@ -96,14 +96,39 @@ public sealed class AlertRuleTests
             .Where(service => selector.All(label => service.Text("metadata", "labels", label.Key) == label.Value))
             .ToList();
 
-        // The alerts' job="api-gateway" is the name of the Service whose port `http` is scraped.
-        Assert.Contains(selected, service => service.Text("metadata", "name") == "api-gateway" && service.Items("spec", "ports").Named("http") is not null);
         Assert.DoesNotContain(selected, service => service.Text("metadata", "name") == "redis-service");
         Assert.All(monitor.Items("spec", "endpoints"), endpoint =>
         {
             Assert.Equal("/metrics", endpoint.Text("path"));
             Assert.Contains(selected, service => service.Items("spec", "ports").Named(endpoint.Text("port")!) is not null);
         });
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void ServiceMonitor_Edges_AreScrapedOnTheManagementPort8082AsJobApiGateway(string overlay)
+    {
+        var manifests = RenderedManifests.Of(overlay);
+        var monitor = manifests.Get("ServiceMonitor", "api-gateway");
+        var edge = Kubernetes.StatefulSetTests.Container(manifests.Get("StatefulSet", "api-gateway"), "edge");
+        var endpoints = monitor.Items("spec", "endpoints").ToList();
+
+        // Each endpoint's port must be a port of the Services it selects; follow it to the container port it reaches.
+        var scrapedEdgePorts = manifests.OfKind("Service")
+            .SelectMany(service => service.Items("spec", "ports"))
+            .Where(port => endpoints.Any(endpoint => endpoint.Text("port") == port.Text("name")))
+            .Select(port => edge.Items("ports").Named(port.Text("targetPort")!)?.Text("containerPort"))
+            .OfType<string>()
+            .ToList();
+        var management = Assert.Single(endpoints, endpoint => endpoint.Text("port") == "management");
+        var job = Assert.Single(management.Items("relabelings"), relabeling => relabeling.Text("targetLabel") == "job");
+
+        Assert.Equal(["8082"], scrapedEdgePorts);
+        Assert.DoesNotContain(endpoints, endpoint => endpoint.Text("port") == "http");
+
+        // The alerts select the edges as job="api-gateway".
+        Assert.Equal("api-gateway", job.Text("replacement"));
+        Assert.Equal("replace", job.Text("action"));
     }
 
     internal static YamlNode PlainRules() => YamlNavigation.LoadDocuments(RepositoryRoot.ReadText(RulesFile)).Single();

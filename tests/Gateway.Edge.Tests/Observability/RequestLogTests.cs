@@ -18,7 +18,7 @@ namespace Gateway.Edge.Tests.Observability;
 public sealed class RequestLogTests : IAsyncLifetime
 {
     private const string FailingGrainPath = "/observability-test/failing-grain";
-    private const string AdminToken = "log-test-admin-token-7f3a9c";
+    private const string AdminToken = "log-test-admin-token-7f3a9c-0123456789abcdef";
     private readonly CapturingLoggerProvider _logs = new();
     private TestUpstream _upstream = null!;
     private TestEdge _edge = null!;

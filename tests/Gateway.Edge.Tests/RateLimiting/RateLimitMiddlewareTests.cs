@@ -13,7 +13,7 @@ namespace Gateway.Edge.Tests.RateLimiting;
 
 public sealed class RateLimitMiddlewareTests : IAsyncLifetime
 {
-    private const string AdminToken = "rate-limit-admin-token";
+    private const string AdminToken = "rate-limit-admin-token-0123456789abcdef";
 
     // Each test gets its own edge (and embedded silo), so buckets start full. Loopback is not a trusted proxy here,
     // so every request is keyed by the peer 127.0.0.1 whatever X-Forwarded-For says.

@@ -42,7 +42,7 @@ public sealed class SessionEdgeTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await TestUpstream.StartAsync();
-        _edge = await TestEdge.StartAsync(Config(_upstream.Address), services => services.AddSingleton<IRateLimiter>(_limiter), $"--SESSION_SECRET={Secret}", "--ADMIN_TOKEN=admin-test-token");
+        _edge = await TestEdge.StartAsync(Config(_upstream.Address), services => services.AddSingleton<IRateLimiter>(_limiter), $"--SESSION_SECRET={Secret}", "--ADMIN_TOKEN=admin-test-token-0123456789abcdefghij");
         _client = new SessionTestClient(_edge.Client.BaseAddress!);
     }
 
@@ -351,7 +351,7 @@ public sealed class SessionEdgeTests : IAsyncLifetime
         var other = await _client.LoginAsync("bob", "bob");
 
         using var unauthorized = await _client.SendAsync(HttpMethod.Delete, "/admin/users/alice/sessions");
-        using var revoke = await _client.SendAsync(HttpMethod.Delete, "/admin/users/alice/sessions", bearer: "admin-test-token");
+        using var revoke = await _client.SendAsync(HttpMethod.Delete, "/admin/users/alice/sessions", bearer: "admin-test-token-0123456789abcdefghij");
 
         Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
         Assert.Equal(HttpStatusCode.OK, revoke.StatusCode);

@@ -62,4 +62,57 @@ public sealed class HostSettingsTests
         Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
         Assert.Contains(ex.Errors, e => e.Key == "REDIS_CONNECTION");
     }
+
+    [Fact]
+    public void Read_ManagementUrls_ListsThemAndTheirPorts()
+    {
+        var settings = HostSettings.Read(Config(("MANAGEMENT_URLS", "http://0.0.0.0:8082; http://+:8083")));
+
+        Assert.Equal(["http://0.0.0.0:8082", "http://+:8083"], settings.ManagementUrls);
+        Assert.Equal([8082, 8083], settings.ManagementPorts.Order());
+    }
+
+    [Fact]
+    public void Read_NoManagementUrls_HasNone()
+    {
+        var settings = HostSettings.Read(Config());
+
+        Assert.Empty(settings.ManagementUrls);
+        Assert.Empty(settings.ManagementPorts);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0:8082")]
+    [InlineData("https://0.0.0.0:8082")]
+    [InlineData("/metrics")]
+    [InlineData("http://0.0.0.0:0")]
+    [InlineData("http://0.0.0.0:8082/admin")]
+    [InlineData("http://0.0.0.0:8082;ftp://x")]
+    public void Read_InvalidManagementUrls_ThrowsNamingManagementUrls(string value)
+    {
+        var ex = Assert.Throws<GatewayConfigurationException>(() => HostSettings.Read(Config(("MANAGEMENT_URLS", value))));
+
+        Assert.Equal("MANAGEMENT_URLS", Assert.Single(ex.Errors).Key);
+    }
+
+    [Theory]
+    [InlineData("tiny-token")]
+    [InlineData("0123456789abcdef0123456789abcde")]
+    public void Read_AdminTokenShorterThan32Bytes_ThrowsNamingAdminTokenWithoutItsValue(string token)
+    {
+        var ex = Assert.Throws<GatewayConfigurationException>(() => HostSettings.Read(Config(("ADMIN_TOKEN", token))));
+
+        Assert.Equal("ADMIN_TOKEN", Assert.Single(ex.Errors).Key);
+        Assert.DoesNotContain(token, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0123456789abcdef0123456789abcdef")]
+    [InlineData("ééééééééééééééé-ü")] // 17 characters, 33 bytes in UTF-8
+    public void Read_AdminTokenOf32BytesOrMore_IsAccepted(string token)
+    {
+        var settings = HostSettings.Read(Config(("ADMIN_TOKEN", token)));
+
+        Assert.DoesNotContain(token, settings.ToString(), StringComparison.Ordinal);
+    }
 }
