@@ -113,7 +113,7 @@ public sealed partial class RunbookTests
         {
             var statefulSet = rendered.Find("StatefulSet", pod.StatefulSet);
             Assert.True(statefulSet is not null, $"{Runbook} names pod {pod.StatefulSet}-{pod.Ordinal}, but there is no StatefulSet {pod.StatefulSet}");
-            Assert.InRange(pod.Ordinal, 0, int.Parse(statefulSet.Text("spec", "replicas") ?? "1", System.Globalization.CultureInfo.InvariantCulture) - 1);
+            Assert.InRange(pod.Ordinal, 0, GuaranteedPods(rendered, pod.StatefulSet) - 1);
         });
     }
 
@@ -139,6 +139,14 @@ public sealed partial class RunbookTests
 
         Assert.NotEmpty(paths);
         Assert.All(paths, path => Assert.True(File.Exists(RepositoryRoot.Combine(path)) || Directory.Exists(RepositoryRoot.Combine(path)), $"{Runbook} names {path}, which does not exist"));
+    }
+
+    /// <summary>Pods a StatefulSet always has: its HPA's floor when an HPA scales it (then it names no replicas), else spec.replicas.</summary>
+    private static int GuaranteedPods(RenderedManifests rendered, string statefulSet)
+    {
+        var hpa = rendered.OfKind("HorizontalPodAutoscaler").SingleOrDefault(h => h.Text("spec", "scaleTargetRef", "kind") == "StatefulSet" && h.Text("spec", "scaleTargetRef", "name") == statefulSet);
+        var count = hpa is not null ? hpa.Text("spec", "minReplicas") : rendered.Get("StatefulSet", statefulSet).Text("spec", "replicas") ?? "1";
+        return int.Parse(count ?? "1", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Every kubectl command of the runbook's code blocks, continuation lines joined, pipelines split.</summary>

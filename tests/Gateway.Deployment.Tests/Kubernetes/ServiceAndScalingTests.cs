@@ -1,10 +1,14 @@
 using Gateway.Deployment.Tests.Infrastructure;
+using YamlDotNet.RepresentationModel;
 
 namespace Gateway.Deployment.Tests.Kubernetes;
 
 /// <summary>Services, HPA, PDB, Ingress and NetworkPolicies of every overlay.</summary>
 public sealed class ServiceAndScalingTests
 {
+    /// <summary>Every kustomization that renders the gateway's StatefulSet: the overlays, and the base that the runbook applies with -f.</summary>
+    public static readonly TheoryData<string> ReplicaOwners = new() { "k8s/base", "k8s/overlays/dev", "k8s/overlays/prod" };
+
     [Theory]
     [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
     public void Service_ApiGateway_MapsOnlyPort80ToTheEdges8080(string overlay)
@@ -84,6 +88,18 @@ public sealed class ServiceAndScalingTests
         Assert.Equal("3", hpa.Text("spec", "minReplicas"));
         Assert.Equal("10", hpa.Text("spec", "maxReplicas"));
         Assert.Contains(hpa.Items("spec", "metrics"), metric => metric.Text("resource", "name") == "cpu");
+    }
+
+    [Theory]
+    [MemberData(nameof(ReplicaOwners))]
+    public void StatefulSet_ApiGateway_LeavesTheReplicaCountToTheHpa(string directory)
+    {
+        var statefulSet = RenderedManifests.Of(directory).Get("StatefulSet", "api-gateway");
+        var spec = Assert.IsType<YamlMappingNode>(statefulSet.Child("spec"));
+
+        // Any spec.replicas would be re-applied by every `kubectl apply`, resetting what the HPA scaled to.
+        Assert.DoesNotContain("replicas", spec.Children.Keys.Texts());
+        Assert.NotNull(spec.Child("template"));
     }
 
     [Theory]

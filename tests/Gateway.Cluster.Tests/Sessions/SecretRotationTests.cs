@@ -1,0 +1,154 @@
+using System.Net;
+
+namespace Gateway.Cluster.Tests.Sessions;
+
+/// <summary>
+/// The runbook's rotation of <c>SESSION_SECRET</c>, step by step, with the edges a rolling restart runs side by side at
+/// each step: a rollout replaces one pod at a time, so during it old and new edges serve the same clients. A cookie
+/// client keeps what each edge sends back; a bearer client keeps the token of its login. (The test identity upstream knows alice and bob.)
+/// </summary>
+public sealed class SecretRotationTests : IAsyncLifetime
+{
+    private const string OldSecret = "test-secret-0123456789abcdef0123456789abcdef"; // LocalCluster's SESSION_SECRET
+    private const string NewSecret = "rotated-secret-0123456789abcdef0123456789ab";
+
+    private TestUpstream _upstream = null!;
+    private LocalCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await TestUpstream.StartAsync();
+        _cluster = await LocalCluster.StartAsync(SessionHttp.Config(_upstream.Address), silos: 1, edges: 1);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ThreeStepRotation_OldAndNewEdgesOfEachRollout_RefuseNoSession()
+    {
+        var before = _cluster.Edges[0];
+        var bearer = await SessionHttp.LoginAsync(before, "alice");
+        var cookie = new CookieClient(bearer);
+
+        // Step 1: the new key is accepted everywhere before any edge signs with it.
+        var staged = await StartEdgeAsync(current: OldSecret, previous: NewSecret);
+        await cookie.AssertAcceptedAlternatelyAsync(before, staged);
+        await AssertAcceptedAsync(before, await SessionHttp.LoginAsync(staged, "bob"));
+        await StopAsync(before);
+
+        // Step 2: edges sign with the new key while the not yet restarted ones still accept it as the previous one.
+        var switched = await StartEdgeAsync(current: NewSecret, previous: OldSecret);
+        await cookie.AssertAcceptedAlternatelyAsync(staged, switched);
+        await AssertAcceptedAsync(staged, await SessionHttp.LoginAsync(switched, "alice"));
+        await AssertAcceptedAsync(switched, bearer);
+        await StopAsync(staged);
+
+        // Step 3: the old key is dropped. A cookie client used since step 2 holds a token of the new key; a bearer
+        // token of the old key is refused from now on, which is why the runbook waits the session's whole lifetime.
+        var retired = await StartEdgeAsync(current: NewSecret, previous: null);
+        await cookie.AssertAcceptedAlternatelyAsync(switched, retired);
+        await AssertAcceptedAsync(retired, await SessionHttp.LoginAsync(switched, "bob"));
+        using var stale = await SendAsync(retired, "/api/private/stale", bearer: bearer);
+        Assert.Equal(HttpStatusCode.Unauthorized, stale.StatusCode);
+        Assert.Equal("bad_signature", await SessionHttp.ReasonAsync(stale));
+    }
+
+    [Fact]
+    public async Task OneStepRotation_NotYetRestartedEdge_RefusesTheCookieANewEdgeResigned()
+    {
+        var notRestarted = _cluster.Edges[0];
+        var cookie = new CookieClient(await SessionHttp.LoginAsync(notRestarted, "alice"));
+
+        // Swapping the keys in one rollout: the restarted edge re-signs the cookie with a key the others do not know.
+        var restarted = await StartEdgeAsync(current: NewSecret, previous: OldSecret);
+        using var resigned = await cookie.SendAsync(restarted);
+        using var refused = await cookie.SendAsync(notRestarted);
+
+        Assert.Equal(HttpStatusCode.OK, resigned.StatusCode);
+        Assert.True(resigned.Headers.Contains("Set-Cookie"));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("bad_signature", await SessionHttp.ReasonAsync(refused));
+    }
+
+    private static async Task AssertAcceptedAsync(EdgeNode edge, string bearer)
+    {
+        using var response = await SendAsync(edge, "/api/private/bearer", bearer: bearer);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    /// <summary>
+    /// A request that carries only what the test gives it. An edge's own <see cref="ClusterNode.Client"/> keeps the
+    /// cookie of a login made through it and would send it along, so a refused token could pass on that cookie.
+    /// </summary>
+    private static async Task<HttpResponseMessage> SendAsync(EdgeNode edge, string path, string? bearer = null, string? cookie = null)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = edge.Client.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (bearer is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {bearer}");
+        }
+
+        if (cookie is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Cookie", cookie);
+        }
+
+        var response = await client.SendAsync(request);
+        await response.Content.LoadIntoBufferAsync();
+        return response;
+    }
+
+    private async Task<EdgeNode> StartEdgeAsync(string current, string? previous)
+    {
+        var environment = new Dictionary<string, string> { ["SESSION_SECRET"] = current };
+        if (previous is not null)
+        {
+            environment["SESSION_SECRET_PREVIOUS"] = previous;
+        }
+
+        var edge = _cluster.AddEdge(environment);
+        await edge.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        return edge;
+    }
+
+    private async Task StopAsync(EdgeNode edge)
+    {
+        _cluster.Edges.Remove(edge);
+        await edge.DisposeAsync();
+    }
+
+    /// <summary>A browser's view of the session cookie: sent on every request, replaced by any Set-Cookie of it.</summary>
+    private sealed class CookieClient(string token)
+    {
+        private const string Name = "gw_test";
+
+        public string Token { get; private set; } = token;
+
+        public async Task<HttpResponseMessage> SendAsync(EdgeNode edge)
+        {
+            var response = await SecretRotationTests.SendAsync(edge, "/api/private/cookie", cookie: $"{Name}={Token}");
+            if (response.Headers.TryGetValues("Set-Cookie", out var cookies))
+            {
+                var set = cookies.Single(c => c.StartsWith(Name + "=", StringComparison.Ordinal));
+                Token = set[(Name.Length + 1)..set.IndexOf(';', StringComparison.Ordinal)];
+            }
+
+            return response;
+        }
+
+        /// <summary>Requests that go back and forth between two edges, as a Service spreads them during a rollout.</summary>
+        public async Task AssertAcceptedAlternatelyAsync(EdgeNode first, EdgeNode second)
+        {
+            foreach (var edge in new[] { first, second, first, second })
+            {
+                using var response = await SendAsync(edge);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+    }
+}
