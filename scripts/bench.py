@@ -219,9 +219,10 @@ def cmd_run(plan_path, results_path):
                 out.write(json.dumps(result) + "\n")
                 out.flush()
                 mark = "  NOISY" if noisy else ""
+                proxy = result["cpu_us"].get("proxy")
+                proxy_text = f"proxy {proxy:.0f} us/req" if proxy is not None else "no proxy"
                 print(f"round {round_no} {run['run']:<32} {result['rps']:>10.0f} req/s  p99 {result['p99_us'] / 1000:.2f} ms"
-                      f"  proxy {result['cpu_us'].get('proxy', 0):.0f} us/req  others {result['other_cores']:.2f} cores{mark}",
-                      flush=True)
+                      f"  {proxy_text}  others {result['other_cores']:.2f} cores{mark}", flush=True)
 
 
 # ------------------------------------------------------------------------------------------------------------- report

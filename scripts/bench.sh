@@ -81,22 +81,30 @@ bin() { echo "$1/bin/$CONFIGURATION/net10.0/$(basename "$1").dll"; }
 # ------------------------------------------------------------------------------------------------------- processes
 rm -rf "$RUN_DIR"; mkdir -p "$RUN_DIR"
 PIDS=() LOG_PIDS=()
-stop() { # pids...: TERM, up to 10 s, then KILL; only the processes this script started
-  local pid
+declare -A NAME_OF
+stop() { # seconds pids...: SIGTERM to all, SIGKILL to those still running after that many seconds; only the
+  # processes this script started, by PID
+  local seconds=$1 pid alive; shift
   for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 $((seconds * 4))); do
+    alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1 && break; done
+    [ "$alive" = 1 ] || break
+    sleep 0.25
+  done
   for pid in "$@"; do
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -KILL "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "  ${NAME_OF[$pid]:-$pid} did not stop within $seconds s of SIGTERM; killed" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
   done
 }
 cleanup() {
-  stop "${PIDS[@]}"
-  # The log readers write what they kept when their writer has gone (end of file); give them a moment first.
-  local pid
-  for pid in "${LOG_PIDS[@]}"; do
-    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-  done
-  stop "${LOG_PIDS[@]}"
+  echo "Stopping the targets"
+  stop 30 "${PIDS[@]}"
+  # The log readers write what they kept once their writer has gone (end of file): they end on their own.
+  stop 5 "${LOG_PIDS[@]}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -114,7 +122,7 @@ LAST_PID=
 start() { # name core command...: runs it in the background, pinned, output to $RUN_DIR/name.log
   local name=$1 core=$2; shift 2
   taskset -c "$core" "$@" >"$RUN_DIR/$name.log" 2>&1 &
-  LAST_PID=$!; PIDS+=("$LAST_PID")
+  LAST_PID=$!; PIDS+=("$LAST_PID"); NAME_OF[$LAST_PID]=$name
 }
 
 LOG_PID=
@@ -124,9 +132,9 @@ start_logged() { # name core command...: like start, but stdout goes through a p
   local name=$1 core=$2; shift 2
   mkfifo "$RUN_DIR/$name.pipe"
   taskset -c "$LOAD_CORE" tail -c 1000000 <"$RUN_DIR/$name.pipe" >"$RUN_DIR/$name.log" &
-  LOG_PID=$!; LOG_PIDS+=("$LOG_PID")
+  LOG_PID=$!; LOG_PIDS+=("$LOG_PID"); NAME_OF[$LOG_PID]="$name (log reader)"
   taskset -c "$core" "$@" >"$RUN_DIR/$name.pipe" 2>&1 &
-  LAST_PID=$!; PIDS+=("$LAST_PID")
+  LAST_PID=$!; PIDS+=("$LAST_PID"); NAME_OF[$LAST_PID]=$name
 }
 
 wait_http() { # name url: until it answers 2xx (60 s)
@@ -218,7 +226,7 @@ session:
   secure_cookie: false
   login: { upstream: identity, path: /auth/verify }
 ratelimit:
-  default: { requests: 1000000000, period: 1s, burst: 1000000000 }
+  default: { requests: 1000000, period: 1s, burst: 1000000 }
   mode: $2
   on_backend_failure: open
 trusted_proxies: $3
