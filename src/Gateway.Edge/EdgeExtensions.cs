@@ -1,4 +1,5 @@
 using Gateway.Edge.Observability;
+using Gateway.Edge.Pipeline;
 using Gateway.Edge.RateLimiting;
 using Gateway.Edge.Routing;
 using Gateway.Edge.Sessions;
@@ -23,7 +24,7 @@ public static partial class EdgeExtensions
         builder.AddManagementListener(settings);
 
         // Failed admin attempts count per client address as resolved against trusted_proxies.
-        builder.Services.Replace(ServiceDescriptor.Singleton(sp => new AdminAttemptLimiter(sp.GetRequiredService<TimeProvider>(), Observability.RequestContext.ClientAddress, sp.GetRequiredService<ILogger<AdminAttemptLimiter>>())));
+        builder.Services.Replace(ServiceDescriptor.Singleton(sp => new AdminAttemptLimiter(sp.GetRequiredService<TimeProvider>(), context => context.GatewayRequest().ClientAddress, sp.GetRequiredService<ILogger<AdminAttemptLimiter>>())));
         if (settings.IsEmbedded)
         {
             builder.UseOrleans(silo => silo.ConfigureGatewaySilo(settings, redis: null));
@@ -77,7 +78,7 @@ public static partial class EdgeExtensions
     {
         var settings = app.Services.GetRequiredService<HostSettings>();
         app.UseGatewayCorrelation();
-        app.UseMiddleware<ClientAddressMiddleware>();
+        app.UseMiddleware<GatewayRequestMiddleware>();
         app.UseMiddleware<RequestTelemetryMiddleware>();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {

@@ -1,3 +1,4 @@
+using Gateway.Edge.Pipeline;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
 using Yarp.ReverseProxy.Model;
@@ -37,8 +38,9 @@ internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, G
         var status = context.Response.StatusCode;
         var method = context.Request.Method;
         metrics.RequestCompleted(route, method, status, elapsed.TotalSeconds);
-        var client = RequestContext.ClientAddress(context);
-        var userId = RequestContext.UserId(context);
+        var request = context.GatewayRequest();
+        var client = request.ClientAddress;
+        var userId = request.UserId;
         var path = context.Request.Path.Value ?? "/";
         var durationMs = Math.Round(elapsed.TotalMilliseconds, 3);
         if (status >= 500)

@@ -5,9 +5,12 @@ namespace Gateway.Edge.RateLimiting;
 /// (<see cref="Gateway.Grains.Contracts.RateLimitRate.MaxLeaseTicks"/> after it was asked for), oldest lease first; unused
 /// tokens go back to the grain with the next lease request while they are young enough. Guarded by <see cref="Gate"/>.
 /// </summary>
-internal sealed class LeaseSlot
+internal sealed class LeaseSlot(string bucket)
 {
     public Lock Gate { get; } = new();
+
+    /// <summary>The grain key of the bucket this slot spends leases of.</summary>
+    public string Bucket { get; } = bucket;
 
     /// <summary>The lease being spent.</summary>
     public Lease Active;

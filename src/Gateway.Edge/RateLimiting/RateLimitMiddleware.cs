@@ -1,6 +1,6 @@
+using Gateway.Edge.Pipeline;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
-using RequestContext = Gateway.Edge.Observability.RequestContext;
 
 namespace Gateway.Edge.RateLimiting;
 
@@ -13,16 +13,16 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter lim
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var client = RequestContext.ClientAddress(context); // resolved against trusted_proxies by ClientAddressMiddleware
-        var route = RequestContext.RequireRoute(context);
-        var selected = RateLimitPolicySelector.Select(route, RequestContext.Tier(context), RequestContext.Config(context)!.RateLimit);
+        var request = context.GatewayRequest();
+        var route = request.RequireRoute();
+        var selected = RateLimitPolicySelector.Select(route, request.Session?.Identity.Tier, request.Config.RateLimit);
         if (selected is null)
         {
             await next(context);
             return;
         }
 
-        var clientKey = RequestContext.UserId(context) is { } userId ? ClientKeys.ForUser(userId) : ClientKeys.ForAddress(client);
+        var clientKey = request.UserId is { } userId ? ClientKeys.ForUser(userId) : ClientKeys.ForAddress(request.ClientAddress);
         var decision = await limiter.AcquireAsync(selected.Name, selected.Policy, clientKey, context.RequestAborted);
         var headers = context.Response.Headers;
         headers[RateLimitHeaders.Policy] = RateLimitHeaders.FormatPolicy(selected.Name, selected.Policy);

@@ -1,9 +1,8 @@
 using System.Net.Http.Headers;
-using Gateway.Edge.RateLimiting;
+using Gateway.Edge.Pipeline;
 using Gateway.Hosting.Configuration;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
-using RequestContext = Gateway.Edge.Observability.RequestContext;
 
 namespace Gateway.Edge.Routing;
 
@@ -57,7 +56,7 @@ internal sealed class ForwardedHeaderTransforms : ITransformProvider
         {
             Drop(transform.ProxyRequest.Headers, dropped);
             var http = transform.HttpContext;
-            var trusted = (RequestContext.Config(http) ?? config.Current).TrustedProxies;
+            var trusted = http.GatewayRequest().Config.TrustedProxies;
             var chain = ClientAddressResolver.ForwardedFor(http.Connection.RemoteIpAddress, http.Request.Headers[ForwardedFor], trusted);
             transform.ProxyRequest.Headers.Remove(ForwardedFor);
             if (chain is not null)

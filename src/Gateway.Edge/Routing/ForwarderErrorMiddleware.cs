@@ -1,3 +1,4 @@
+using Gateway.Edge.RateLimiting;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
 using Microsoft.AspNetCore.Http.Timeouts;
@@ -49,7 +50,13 @@ internal sealed class ForwarderErrorMiddleware(RequestDelegate next, GatewayMetr
             "no_destination" => $"Upstream '{upstream}' has no healthy destination.",
             _ => $"Upstream '{upstream}' could not be reached.",
         };
-        context.Response.Headers.Clear();
+        // Whatever the upstream started to send is dropped; the rate-limit headers stay (the correlation id is set on start).
+        var headers = context.Response.Headers;
+        var policy = headers[RateLimitHeaders.Policy];
+        var state = headers[RateLimitHeaders.State];
+        headers.Clear();
+        headers[RateLimitHeaders.Policy] = policy;
+        headers[RateLimitHeaders.State] = state;
         await ProblemResponse.WriteAsync(context, status, detail);
     }
 

@@ -1,6 +1,6 @@
+using Gateway.Edge.Pipeline;
 using Gateway.Hosting.Http;
 using Microsoft.AspNetCore.Diagnostics;
-using RequestContext = Gateway.Edge.Observability.RequestContext;
 
 namespace Gateway.Edge.Routing;
 
@@ -20,7 +20,7 @@ internal sealed partial class RoutePolicyMiddleware(RequestDelegate next, ILogge
             return ProblemResponse.WriteAsync(context, StatusCodes.Status500InternalServerError, "The gateway could not resolve this route's policy.");
         }
 
-        RequestContext.SetRoute(context, route);
+        context.GatewayRequest().SetRoute(route);
 
         // The upstream's own error answers pass through untouched.
         if (context.Features.Get<IStatusCodePagesFeature>() is { } pages)

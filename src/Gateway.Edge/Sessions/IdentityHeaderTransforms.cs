@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Gateway.Edge.Pipeline;
 using Gateway.Hosting.Configuration;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -70,7 +71,7 @@ internal sealed class IdentityHeaderTransforms : ITransformProvider
             Strip(content.Headers);
         }
 
-        if (context.HttpContext.Features.Get<SessionFeature>() is { } session)
+        if (context.HttpContext.Features.Get<GatewayRequestFeature>()?.Session is { } session)
         {
             var headers = context.ProxyRequest.Headers;
             headers.TryAddWithoutValidation(UserId, session.Identity.UserId);

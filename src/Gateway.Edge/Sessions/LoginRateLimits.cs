@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Gateway.Edge.Pipeline;
 using Gateway.Edge.RateLimiting;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Http;
@@ -57,7 +58,7 @@ internal static class LoginRateLimits
             return true;
         }
 
-        var ip = ClientKeys.AddressPart(Observability.RequestContext.ClientAddress(context));
+        var ip = ClientKeys.AddressPart(context.GatewayRequest().ClientAddress);
         if (!await AcquireAsync(context, limiter, IpPolicyName, PerIp, $"{IpPolicyName}:{ip}"))
         {
             return false;

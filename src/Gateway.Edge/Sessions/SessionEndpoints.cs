@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using Gateway.Edge.Pipeline;
 using Gateway.Grains.Contracts;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Http;
@@ -79,7 +80,7 @@ internal static partial class SessionEndpoints
         var sessionId = SessionTokenCodec.NewSessionId();
         var session = await grains.GetGrain<ISessionGrain>(sessionId).CreateAsync(identity, current.Session.Ttl, current.Session.MaxLifetime);
         var token = resolver.Codec.Issue(sessionId);
-        Observability.RequestContext.SetSession(context, identity.UserId, identity.Tier);
+        context.GatewayRequest().Session = new SessionFeature(sessionId, session);
         SessionCookie.Append(context.Response, current.Session.Cookie, token, current.Session.SecureCookie);
         context.Response.Headers.CacheControl = SessionCookie.CacheControl;
         await context.Response.WriteAsJsonAsync(new LoginAnswer(token, identity.UserId, Timestamp(session.ExpiresAt)), context.RequestAborted);

@@ -1,3 +1,4 @@
+using Gateway.Edge.Pipeline;
 using Gateway.Grains.Contracts;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
@@ -21,8 +22,7 @@ internal static class SessionOutcome
     public static void Accept(HttpContext context, SessionCheck check, SessionResolver resolver, bool secureCookie)
     {
         var session = check.Session!;
-        context.Features.Set(new SessionFeature(check.SessionId!, session));
-        Observability.RequestContext.SetSession(context, session.Identity.UserId, session.Identity.Tier);
+        context.GatewayRequest().Session = new SessionFeature(check.SessionId!, session);
         if (check.SignedWithPrevious)
         {
             var token = resolver.Codec.Issue(check.SessionId!);

@@ -1,7 +1,7 @@
+using Gateway.Edge.Pipeline;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
-using RequestContext = Gateway.Edge.Observability.RequestContext;
 
 namespace Gateway.Edge.Sessions;
 
@@ -18,7 +18,7 @@ internal sealed partial class SessionMiddleware(
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var auth = RequestContext.RequireRoute(context).Auth;
+        var auth = context.GatewayRequest().RequireRoute().Auth;
         if (auth == AuthMode.None)
         {
             await next(context);

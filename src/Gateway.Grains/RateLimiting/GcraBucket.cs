@@ -19,14 +19,12 @@ public sealed class GcraBucket
     public bool TryTake(RateLimitRate rate, long now, long count = 1) => TakeUpTo(rate, now, count, allOrNothing: true) == count;
 
     /// <summary>Takes as many tokens as conform now, at most <paramref name="max"/>, and returns how many it took.</summary>
+    /// <remarks>
+    /// Also what <paramref name="max"/> single requests judged in order at <paramref name="now"/> would get: each conforming
+    /// take removes one whole token, and once one is denied every later one at the same instant is too (a coalesced batch
+    /// of exact-mode requests is judged this way; the tests hold it to the sequential loop).
+    /// </remarks>
     public long TakeUpTo(RateLimitRate rate, long now, long max) => TakeUpTo(rate, now, max, allOrNothing: false);
-
-    /// <summary>
-    /// Judges <paramref name="count"/> single requests in order at <paramref name="now"/> and returns how many conformed.
-    /// Each conforming take removes exactly one whole token, and once one is denied every later one at the same instant
-    /// is too, so this is <see cref="TakeUpTo(RateLimitRate, long, long)"/>; the tests hold it to the sequential loop.
-    /// </summary>
-    public long TakeEach(RateLimitRate rate, long now, long count) => TakeUpTo(rate, now, count, allOrNothing: false);
 
     /// <summary>Gives back <paramref name="count"/> tokens that were taken and not used; the bucket never fills beyond full.</summary>
     public void Return(RateLimitRate rate, long now, long count)

@@ -68,7 +68,7 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
     public ValueTask<RateLimitGrant> AcquireManyAsync(RateLimitRate rate, long count)
     {
         var now = Now;
-        var granted = _bucket.TakeEach(rate, now, count);
+        var granted = _bucket.TakeUpTo(rate, now, count);
         return ValueTask.FromResult(Touched(rate, now, granted));
     }
 

@@ -88,7 +88,7 @@ public sealed class GatewayMetrics : IDisposable
         _rateLimitExceeded.Add(1, new TagList { { "route", route }, { "policy", policy } });
 
     public void RateLimitBackendFailed(bool admitted) =>
-        _rateLimitBackendFailures.Add(1, new KeyValuePair<string, object?>("outcome", admitted ? "admitted" : "rejected"));
+        _rateLimitBackendFailures.Add(1, new KeyValuePair<string, object?>("outcome", admitted ? "admitted" : "denied"));
 
     public void UpstreamError(string upstream, string kind) =>
         _upstreamErrors.Add(1, new TagList { { "upstream", upstream }, { "kind", kind } });

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using System.Net;
-using Gateway.Edge.RateLimiting;
+using Gateway.Edge.Pipeline;
 using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Edge.Tests.RateLimiting;

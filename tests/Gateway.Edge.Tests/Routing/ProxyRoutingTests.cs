@@ -96,6 +96,17 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_UpstreamUnreachableOnLimitedRoute_ProblemKeepsRateLimitHeaders()
+    {
+        using var response = await _edge.Client.GetAsync(new Uri("/api/down/y", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("\"default\";q=100;w=60", response.Headers.GetValues("RateLimit-Policy").Single());
+        Assert.StartsWith("\"default\";r=", response.Headers.GetValues("RateLimit").Single(), StringComparison.Ordinal);
+        Assert.True(response.Headers.Contains("X-Correlation-ID"));
+    }
+
+    [Fact]
     public async Task Get_UpstreamSlowerThanTimeout_Returns504Problem()
     {
         using var response = await _edge.Client.GetAsync(new Uri("/api/echo/slow?delay_ms=3000", UriKind.Relative));

@@ -187,7 +187,7 @@ public sealed class GcraBucketTests
     /// </summary>
     [Theory]
     [MemberData(nameof(Policies))]
-    public void TakeEach_RandomStatesAndBatchSizes_EqualsSequentialSingleTakes(long requests, long periodMs, long burst, int seed)
+    public void TakeUpTo_RandomStatesAndBatchSizes_EqualsSequentialSingleTakes(long requests, long periodMs, long burst, int seed)
     {
         var rate = new RateLimitRate(requests, TimeSpan.FromMilliseconds(periodMs).Ticks, burst);
         var time = new FakeTimeProvider(DateTimeOffset.UnixEpoch.AddYears(55));
@@ -200,7 +200,7 @@ public sealed class GcraBucketTests
             var now = time.GetUtcNow().UtcTicks;
             var count = random.Next(4) == 0 ? random.NextInt64(0, 3) : random.NextInt64(0, (burst * 2) + 2);
 
-            var granted = batched.TakeEach(rate, now, count);
+            var granted = batched.TakeUpTo(rate, now, count);
             var admitted = 0L;
             var singles = new List<bool>();
             for (var n = 0; n < count; n++)

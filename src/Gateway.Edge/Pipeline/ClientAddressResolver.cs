@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using System.Net;
 using Microsoft.Extensions.Primitives;
 
-namespace Gateway.Edge.RateLimiting;
+namespace Gateway.Edge.Pipeline;
 
 /// <summary>
 /// The client address of the contract: the TCP peer, unless the peer is inside <c>trusted_proxies</c>; then the right-most
