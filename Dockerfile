@@ -9,9 +9,15 @@
 # The image runs as the non-root `app` user (UID 1654) and works with a read-only root filesystem:
 # diagnostics IPC (which writes to /tmp) is off, and nothing else writes outside mounted volumes.
 
-ARG DOTNET_VERSION=10.0
+# Base images pinned by full version, SDK and runtime of one .NET release (SDK 10.0.401 ships runtime 10.0.12), so
+# that a rebuild of the same commit gives the same image. To update: take the newest .NET 10 release from its
+# release notes (monthly, on Patch Tuesday), set both ARGs to that release's SDK and runtime versions, build, and
+# run scripts/test.sh; for a stricter pin append the digest (`mcr.microsoft.com/dotnet/aspnet:10.0.12@sha256:...`,
+# from `docker buildx imagetools inspect`).
+ARG SDK_VERSION=10.0.401
+ARG ASPNET_VERSION=10.0.12
 
-FROM mcr.microsoft.com/dotnet/sdk:${DOTNET_VERSION} AS build
+FROM mcr.microsoft.com/dotnet/sdk:${SDK_VERSION} AS build
 WORKDIR /src
 
 # Restore first, from the project files only, so that source edits do not invalidate the package layer.
@@ -28,7 +34,7 @@ COPY src/ src/
 RUN dotnet publish src/Gateway.Edge/Gateway.Edge.csproj -c Release --no-restore -p:UseAppHost=false -o /app/publish \
  && dotnet publish src/Gateway.Silo/Gateway.Silo.csproj -c Release --no-restore -p:UseAppHost=false -o /app/publish
 
-FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION} AS runtime
+FROM mcr.microsoft.com/dotnet/aspnet:${ASPNET_VERSION} AS runtime
 WORKDIR /app
 
 # ASPNETCORE_HTTP_PORTS (set by the base image) is cleared so that ASPNETCORE_URLS alone decides the listener.

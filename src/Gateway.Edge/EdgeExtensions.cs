@@ -34,12 +34,13 @@ public static partial class EdgeExtensions
             var redis = new RedisConnection(settings.Redis!);
             builder.Services.AddGatewayRedis(redis);
             builder.UseOrleansClient(client => client.ConfigureGatewayClient(settings, redis));
-
-            // A clustered edge is only an Orleans client: the silos export Orleans' meters, whose instruments carry
-            // neither help text nor base units (promtool lints them); keep the edge's scrape to its own series.
-            builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
-                metrics.AddView(instrument => instrument.Meter.Name == "Microsoft.Orleans" ? MetricStreamConfiguration.Drop : null));
         }
+
+        // Orleans' meters carry neither help text nor base units (milliseconds), which `promtool check metrics` lints:
+        // keep every edge's scrape, embedded or clustered, to series that pass. A clustered edge is only an Orleans
+        // client and the silos export those meters; an embedded edge is a one-process trial without that dashboard.
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
+            metrics.AddView(instrument => instrument.Meter.Name == "Microsoft.Orleans" ? MetricStreamConfiguration.Drop : null));
 
         // Start Kestrel while the Orleans client is still looking for a silo: health answers, readiness says why not.
         builder.Services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);

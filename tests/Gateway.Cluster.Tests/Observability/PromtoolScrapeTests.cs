@@ -58,6 +58,49 @@ public sealed class PromtoolScrapeTests(ObservedCluster fixture) : IClassFixture
         Assert.True(ourFindings.Count == 0, "promtool findings on the gateway's own series:\n" + string.Join('\n', ourFindings));
     }
 
+    [Fact]
+    public async Task PromtoolCheckMetrics_WholeEmbeddedEdgeScrape_PassesWithoutFindings()
+    {
+        // Embedded mode: no REDIS_CONNECTION, the edge hosts its own silo (on free loopback ports) in the same process.
+        var directory = Directory.CreateTempSubdirectory("gateway-embedded-");
+        var config = Path.Combine(directory.FullName, "gateway.yml");
+        await File.WriteAllTextAsync(config, $$"""
+            upstreams:
+              echo: { destinations: ["{{fixture.Upstream.Address}}"] }
+            routes:
+              - { id: echo, path: "/api/{**rest}", upstream: echo }
+            """);
+        var http = FreePort.Next();
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{http}",
+            ["GATEWAY_CONFIG"] = config,
+            ["ORLEANS_SILO_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["ORLEANS_GATEWAY_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["SESSION_SECRET"] = ObservedCluster.SessionSecret,
+            ["SHUTDOWN_DRAIN_DELAY"] = "1s",
+            ["DOTNET_gcServer"] = "0",
+        };
+        try
+        {
+            await using var edge = new EdgeNode(ChildProcess.StartDotnet("edge-embedded", "Gateway.Edge", environment), http);
+            await edge.WaitReadyAsync(TimeSpan.FromSeconds(60));
+            using var ok = await edge.Client.GetAsync(new Uri("/api/promtool", UriKind.Relative));
+            Assert.Equal(System.Net.HttpStatusCode.OK, ok.StatusCode);
+            var scrape = await ObservedCluster.ScrapeUntilAsync(edge, t => t.Contains("gateway_requests_total{", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+
+            var (exitCode, output) = await CheckMetricsAsync(scrape);
+
+            Assert.Contains("gateway_requests_total{", scrape, StringComparison.Ordinal);
+            Assert.DoesNotContain("\norleans_", scrape, StringComparison.Ordinal);
+            Assert.True(exitCode == 0, $"promtool check metrics exited {exitCode} on the embedded edge's scrape:\n{output}");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     /// <summary>The HELP, TYPE and sample lines of the gateway's own families.</summary>
     internal static string OwnFamilies(string scrape) =>
         string.Join('\n', scrape.Split('\n').Where(line => IsOurs(line.StartsWith("# ", StringComparison.Ordinal) ? line.Split(' ')[2] : line))) + "\n";

@@ -14,8 +14,18 @@ public sealed partial class DockerfileTests
         var froms = _dockerfile.Instructions.Where(i => i.Keyword == "FROM").Select(i => ResolveVersion(i.Arguments)).ToList();
 
         Assert.Equal(2, froms.Count);
-        Assert.StartsWith("mcr.microsoft.com/dotnet/sdk:10.0 AS build", froms[0], StringComparison.OrdinalIgnoreCase);
-        Assert.StartsWith("mcr.microsoft.com/dotnet/aspnet:10.0", froms[1], StringComparison.OrdinalIgnoreCase);
+        Assert.Matches(@"^mcr\.microsoft\.com/dotnet/sdk:10\.0\.\d+ AS build$", froms[0]);
+        Assert.Matches(@"^mcr\.microsoft\.com/dotnet/aspnet:10\.0\.\d+ AS runtime$", froms[1]);
+    }
+
+    [Fact]
+    public void Dockerfile_BaseImages_ArePinnedToAFullPatchVersionWithAnUpdateNote()
+    {
+        var args = _dockerfile.Instructions.Where(i => i.Keyword == "ARG").Select(i => i.Arguments).ToList();
+
+        Assert.Contains(args, arg => FullVersion().IsMatch(arg) && arg.StartsWith("SDK_VERSION=", StringComparison.Ordinal));
+        Assert.Contains(args, arg => FullVersion().IsMatch(arg) && arg.StartsWith("ASPNET_VERSION=", StringComparison.Ordinal));
+        Assert.Contains("To update:", RepositoryRoot.ReadText("Dockerfile"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -127,9 +137,17 @@ public sealed partial class DockerfileTests
 
     private string ResolveVersion(string from)
     {
-        var arg = _dockerfile.Instructions.FirstOrDefault(i => i.Keyword == "ARG" && i.Arguments.StartsWith("DOTNET_VERSION=", StringComparison.Ordinal));
-        return arg is null ? from : from.Replace("${DOTNET_VERSION}", arg.Arguments["DOTNET_VERSION=".Length..], StringComparison.Ordinal);
+        foreach (var arg in _dockerfile.Instructions.Where(i => i.Keyword == "ARG" && i.Arguments.Contains('=', StringComparison.Ordinal)))
+        {
+            var (name, value) = (arg.Arguments[..arg.Arguments.IndexOf('=', StringComparison.Ordinal)], arg.Arguments[(arg.Arguments.IndexOf('=', StringComparison.Ordinal) + 1)..]);
+            from = from.Replace("${" + name + "}", value, StringComparison.Ordinal);
+        }
+
+        return from;
     }
+
+    [GeneratedRegex(@"^[A-Z_]+=\d+\.\d+\.\d+$")]
+    private static partial Regex FullVersion();
 
     [GeneratedRegex("<ProjectReference Include=\"([^\"]+)\"")]
     private static partial Regex ProjectReference();

@@ -13,11 +13,8 @@ public sealed partial class RunbookTests
 {
     public const string Runbook = "docs/runbook.md";
 
-    /// <summary>Series of Orleans' own meters that the runbook may name; the cluster tests read them from a live silo.</summary>
-    public static readonly IReadOnlySet<string> OrleansSeries = new HashSet<string>(StringComparer.Ordinal)
-    {
-        "orleans_grains", "orleans_catalog_activations", "orleans_app_requests_latency_milliseconds",
-    };
+    /// <summary>Series of Orleans' own meters that the runbook may name: the silos' (the cluster tests read them from a live silo).</summary>
+    public static readonly IReadOnlySet<string> OrleansSeries = MetricCatalog.OrleansSilo;
 
     /// <summary>The contract's metric table: the runbook must tell operators about each.</summary>
     public static readonly IReadOnlyList<string> ContractMetrics =
@@ -40,6 +37,10 @@ public sealed partial class RunbookTests
         ["ingress"] = "Ingress",
         ["pdb"] = "PodDisruptionBudget",
         ["networkpolicy"] = "NetworkPolicy",
+        ["namespace"] = "Namespace",
+        ["ns"] = "Namespace",
+        ["servicemonitor"] = "ServiceMonitor",
+        ["prometheusrule"] = "PrometheusRule",
     };
 
     private static readonly Lazy<string> Text = new(() => RepositoryRoot.ReadText(Runbook));
@@ -67,13 +68,21 @@ public sealed partial class RunbookTests
 
         var named = AlertName().Matches(Text.Value).Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
 
-        Assert.Equal(8, defined.Count);
+        Assert.Equal(AlertRuleTests.ExpectedSeverities.Count, defined.Count);
         Assert.All(named, name => Assert.True(defined.Contains(name), $"{Runbook} names alert {name}, which {AlertRuleTests.RulesFile} does not define"));
         Assert.All(defined, name => Assert.True(Text.Value.Contains($"Alert: `{name}`", StringComparison.Ordinal) || Text.Value.Contains($"`{name}` or", StringComparison.Ordinal) || Text.Value.Contains($"or `{name}`", StringComparison.Ordinal), $"no incident in {Runbook} is triggered by {name}"));
         Assert.All(defined, name => Assert.Matches($@"(?m)^\| {name} \|", Text.Value));
     }
 
     [Theory]
+    [InlineData("apply -f k8s/base")]
+    [InlineData("apply -f k8s/redis")]
+    [InlineData("apply -k k8s/redis")]
+    [InlineData("apply -k k8s/base")]
+    [InlineData("startTime")]
+    [InlineData("BGSAVE")]
+    [InlineData("orleans_app_requests_latency_milliseconds")]
+    [InlineData("--requirepass")]
     [InlineData("deployment/api-gateway")]
     [InlineData("deployment api-gateway")]
     [InlineData("deploy/api-gateway")]
@@ -82,6 +91,43 @@ public sealed partial class RunbookTests
     public void Runbook_Commands_NeverNameWhatDoesNotExist(string phrase)
     {
         Assert.DoesNotContain(phrase, Text.Value, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Runbook_FollowedLogs_OfManyPodsRaiseTheLogRequestLimitAndPrefixLines()
+    {
+        var followed = KubectlCommands().Where(command => command.StartsWith("kubectl logs", StringComparison.Ordinal) && command.Contains(" -l ", StringComparison.Ordinal) && FollowFlag().IsMatch(command)).ToList();
+
+        Assert.NotEmpty(followed);
+        Assert.All(followed, command =>
+        {
+            Assert.Contains("--max-log-requests", command, StringComparison.Ordinal);
+            Assert.Contains("--prefix", command, StringComparison.Ordinal);
+        });
+    }
+
+    [Theory]
+    [InlineData("redis-cli --rdb")]
+    [InlineData("appendonly.aof.1.base.rdb")]
+    [InlineData("ACL SETUSER default")]
+    [InlineData("df -h /data")]
+    [InlineData("uptime_in_seconds")]
+    [InlineData("restartCount")]
+    [InlineData("rollout status statefulset/api-gateway")]
+    [InlineData("resourceVersion")]
+    [InlineData("Run locally:")]
+    public void Runbook_Procedures_UseTheCommandsThatWork(string phrase)
+    {
+        Assert.Contains(phrase, Text.Value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Runbook_KubectlCommands_NameTheOverlaysNamespaceOrNone()
+    {
+        var namespaces = new[] { "k8s/overlays/dev", "k8s/overlays/prod" }.Select(overlay => Assert.Single(RenderedManifests.Of(overlay).OfKind("Namespace")).Text("metadata", "name")).ToHashSet(StringComparer.Ordinal);
+        var named = KubectlCommands().SelectMany(command => NamespaceFlag().Matches(command)).Select(match => match.Groups[1].Value).ToList();
+
+        Assert.All(named, name => Assert.Contains(name, namespaces));
     }
 
     [Fact]
@@ -211,6 +257,12 @@ public sealed partial class RunbookTests
 
     [GeneratedRegex(@"\s([a-z0-9-]+)=\S+:\S+")]
     private static partial Regex ImageAssignment();
+
+    [GeneratedRegex(@"(?:^|\s)(?:-f|--follow)(?:\s|$)")]
+    private static partial Regex FollowFlag();
+
+    [GeneratedRegex(@"(?:^|\s)(?:-n|--namespace)[\s=]([a-z0-9-]+)")]
+    private static partial Regex NamespaceFlag();
 
     [GeneratedRegex(@"\bk8s/[A-Za-z0-9_./-]+")]
     private static partial Regex RepositoryPath();

@@ -7,19 +7,38 @@ namespace Gateway.Deployment.Tests.Kubernetes;
 public sealed class OverlayTests
 {
     [Fact]
-    public void Overlay_Prod_GivesEveryContainerGuaranteedResources()
+    public void Overlay_Prod_GivesEveryContainerItsMemoryLimitAsRequest()
     {
         var statefulSet = RenderedManifests.Of("k8s/overlays/prod").Get("StatefulSet", "api-gateway");
 
         foreach (var container in StatefulSetTests.Containers(statefulSet))
         {
-            foreach (var resource in new[] { "cpu", "memory" })
-            {
-                var request = container.Text("resources", "requests", resource);
-                Assert.NotNull(request);
-                Assert.Equal(request, container.Text("resources", "limits", resource));
-            }
+            var request = container.Text("resources", "requests", "memory");
+            Assert.NotNull(request);
+            Assert.Equal(request, container.Text("resources", "limits", "memory"));
+            Assert.NotNull(container.Text("resources", "requests", "cpu"));
         }
+
+        var edge = StatefulSetTests.Container(statefulSet, "edge");
+        Assert.Equal(edge.Text("resources", "requests", "cpu"), edge.Text("resources", "limits", "cpu"));
+    }
+
+    /// <summary>
+    /// A CPU limit throttles the silo by CFS quota; its membership probes (1 s timeout) then time out and a healthy
+    /// silo is voted dead. The silo gets a CPU request (its guaranteed share) and no CPU limit, with the reason beside it.
+    /// </summary>
+    [Theory]
+    [InlineData("k8s/base")]
+    [InlineData("k8s/overlays/dev")]
+    [InlineData("k8s/overlays/prod")]
+    public void Silo_Cpu_IsRequestedButNeverLimited(string directory)
+    {
+        var silo = StatefulSetTests.Container(RenderedManifests.Of(directory).Get("StatefulSet", "api-gateway"), "silo");
+
+        Assert.NotNull(silo.Text("resources", "requests", "cpu"));
+        Assert.Null(silo.Text("resources", "limits", "cpu"));
+        Assert.NotNull(silo.Text("resources", "limits", "memory"));
+        Assert.Contains("CPU: a request and no limit, on purpose", RepositoryRoot.ReadText("k8s/base/statefulset.yaml"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -41,14 +60,30 @@ public sealed class OverlayTests
 
     [Theory]
     [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
-    public void Overlay_Images_ComeFromOneRegistryImageForBothContainers(string overlay)
+    public void Overlay_Images_ComeFromOneRegistryImageWithAnImmutableTag(string overlay)
     {
         var statefulSet = RenderedManifests.Of(overlay).Get("StatefulSet", "api-gateway");
         var images = StatefulSetTests.Containers(statefulSet).Select(c => c.Text("image")).Distinct().ToList();
 
         var image = Assert.Single(images);
         Assert.StartsWith("registry.example.com/api-gateway:", image, StringComparison.Ordinal);
-        Assert.DoesNotContain(":latest", image, StringComparison.Ordinal);
+        // <version> for a release, <version>-dev.<commit> for any other build: never a tag that moves (latest, dev).
+        Assert.Matches(@"^registry\.example\.com/api-gateway:\d+\.\d+\.\d+(-dev\.[0-9a-f]{7,40})?$", image);
+        Assert.Contains("kustomize edit set image", RepositoryRoot.ReadText($"{overlay}/kustomization.yaml"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void Overlay_EveryContainerImage_IsPinnedToAFullVersionOrDigest(string overlay)
+    {
+        var images = RenderedManifests.Of(overlay).OfKind("StatefulSet")
+            .SelectMany(statefulSet => statefulSet.Items("spec", "template", "spec", "containers").Concat(statefulSet.Items("spec", "template", "spec", "initContainers")))
+            .Select(container => container.Text("image")!)
+            .ToList();
+
+        Assert.Contains(images, image => image.StartsWith("redis:", StringComparison.Ordinal));
+        Assert.All(images, image => Assert.Matches(@"(:v?\d+\.\d+\.\d+(-[0-9a-z.]+)?|@sha256:[0-9a-f]{64})$", image));
+        Assert.Contains("To update,", RepositoryRoot.ReadText("k8s/redis/statefulset.yaml"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -69,7 +104,7 @@ public sealed class OverlayTests
         Assert.Empty(RenderedManifests.Of("k8s/overlays/prod").OfKind("Secret"));
     }
 
-    private static double Quantity(string? text)
+    internal static double Quantity(string? text)
     {
         Assert.NotNull(text);
         (string Suffix, double Factor)[] suffixes = [("Ki", 1024d), ("Mi", 1024d * 1024), ("Gi", 1024d * 1024 * 1024), ("m", 0.001)];

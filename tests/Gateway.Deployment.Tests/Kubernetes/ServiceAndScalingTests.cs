@@ -6,7 +6,7 @@ namespace Gateway.Deployment.Tests.Kubernetes;
 /// <summary>Services, HPA, PDB, Ingress and NetworkPolicies of every overlay.</summary>
 public sealed class ServiceAndScalingTests
 {
-    /// <summary>Every kustomization that renders the gateway's StatefulSet: the overlays, and the base that the runbook applies with -f.</summary>
+    /// <summary>Every kustomization that renders the gateway's StatefulSet: the base and the overlays.</summary>
     public static readonly TheoryData<string> ReplicaOwners = new() { "k8s/base", "k8s/overlays/dev", "k8s/overlays/prod" };
 
     [Theory]
@@ -126,14 +126,41 @@ public sealed class ServiceAndScalingTests
 
     [Theory]
     [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
-    public void NetworkPolicy_ManagementPort_IsOpenToPodsOfTheClusterOnly(string overlay)
+    public void NetworkPolicy_TrafficPort8080_IsOpenToTheIngressControllersNamespaceOnly(string overlay)
     {
         var rules = RenderedManifests.Of(overlay).Get("NetworkPolicy", "api-gateway").Items("spec", "ingress");
 
-        var rule = Assert.Single(rules, rule => rule.Items("ports").Any(port => port.Text("port") == "8082"));
-        var from = Assert.Single(rule.Items("from"));
-        Assert.NotNull(from.Child("namespaceSelector"));
-        Assert.Null(from.Child("ipBlock"));
+        var rule = Assert.Single(rules, rule => rule.Items("ports").Any(port => port.Text("port") == "8080"));
+        Assert.Equal(["8080"], rule.Items("ports").Texts("port"));
+        Assert.Equal(NetworkPeers(overlay)["ingress"], NamespaceOnly(rule));
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void NetworkPolicy_SiloAndManagementPorts_AreOpenToTheMonitoringNamespaceOnly(string overlay)
+    {
+        var rules = RenderedManifests.Of(overlay).Get("NetworkPolicy", "api-gateway").Items("spec", "ingress");
+
+        foreach (var port in new[] { "8081", "8082" })
+        {
+            var rule = Assert.Single(rules, rule => rule.Items("ports").Any(p => p.Text("port") == port));
+            Assert.Equal(NetworkPeers(overlay)["monitoring"], NamespaceOnly(rule));
+        }
+    }
+
+    [Fact]
+    public void NetworkPolicy_PeerNamespaces_FollowTheOverlaysPatchPoint()
+    {
+        // The overlays' replacements, not the base's defaults, decide which namespaces are admitted.
+        var peers = YamlNavigation.LoadDocuments(RepositoryRoot.ReadText("k8s/overlays/prod/network-peers.yaml")).Single();
+        var targets = KustomizationLayoutTests.Kustomization("k8s/overlays/prod").Items("replacements")
+            .Select(replacement => (Source: replacement.Text("source", "fieldPath"), Targets: replacement.Items("targets").Select(target => target.Text("select", "name")).ToList()))
+            .ToList();
+
+        Assert.Equal("true", peers.Text("metadata", "annotations", "config.kubernetes.io/local-config"));
+        Assert.Contains(targets, target => target.Source == "data.ingress" && target.Targets.Contains("api-gateway"));
+        Assert.Contains(targets, target => target.Source == "data.monitoring" && target.Targets.Contains("api-gateway") && target.Targets.Contains("redis"));
+        Assert.Null(RenderedManifests.Of("k8s/overlays/prod").Find("ConfigMap", "network-peers"));
     }
 
     [Theory]
@@ -160,14 +187,32 @@ public sealed class ServiceAndScalingTests
 
     [Theory]
     [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
-    public void NetworkPolicy_Redis_IsOpenToGatewayPodsOnly(string overlay)
+    public void NetworkPolicy_Redis_IsOpenToGatewayPodsAndItsExporterToMonitoringOnly(string overlay)
     {
         var policy = RenderedManifests.Of(overlay).Get("NetworkPolicy", "redis");
-        var rule = Assert.Single(policy.Items("spec", "ingress"));
+        var rules = policy.Items("spec", "ingress");
 
         Assert.Equal("redis", policy.Text("spec", "podSelector", "matchLabels", "app"));
-        Assert.Equal("api-gateway", Assert.Single(rule.Items("from")).Text("podSelector", "matchLabels", "app"));
-        Assert.Equal("6379", Assert.Single(rule.Items("ports")).Text("port"));
+        Assert.Equal(2, rules.Count);
+        var redis = Assert.Single(rules, rule => rule.Items("ports").Any(port => port.Text("port") == "6379"));
+        Assert.Equal("api-gateway", Assert.Single(redis.Items("from")).Text("podSelector", "matchLabels", "app"));
+        Assert.Equal("6379", Assert.Single(redis.Items("ports")).Text("port"));
+        var exporter = Assert.Single(rules, rule => rule.Items("ports").Any(port => port.Text("port") == "9121"));
+        Assert.Equal("9121", Assert.Single(exporter.Items("ports")).Text("port"));
+        Assert.Equal(NetworkPeers(overlay)["monitoring"], NamespaceOnly(exporter));
+    }
+
+    [Theory]
+    [MemberData(nameof(RenderedManifests.Overlays), MemberType = typeof(RenderedManifests))]
+    public void Pdb_Redis_KeepsTheOnlyRedisThroughDrainsUnlessItIsBroken(string overlay)
+    {
+        var manifests = RenderedManifests.Of(overlay);
+        var pdb = manifests.Get("PodDisruptionBudget", "redis");
+
+        Assert.Equal("1", pdb.Text("spec", "minAvailable"));
+        Assert.Equal("AlwaysAllow", pdb.Text("spec", "unhealthyPodEvictionPolicy"));
+        Assert.Equal("redis", pdb.Text("spec", "selector", "matchLabels", "app"));
+        Assert.Equal("redis", manifests.Get("StatefulSet", "redis").Text("spec", "template", "metadata", "labels", "app"));
     }
 
     [Theory]
@@ -181,5 +226,19 @@ public sealed class ServiceAndScalingTests
         Assert.DoesNotContain("RoleBinding", kinds);
         Assert.DoesNotContain("ClusterRole", kinds);
         Assert.DoesNotContain("ClusterRoleBinding", kinds);
+    }
+
+    /// <summary>The namespace names the overlay's patch point (network-peers.yaml) gives, by role.</summary>
+    internal static IReadOnlyDictionary<string, string> NetworkPeers(string overlay) =>
+        YamlNavigation.LoadDocuments(RepositoryRoot.ReadText($"{overlay}/network-peers.yaml")).Single().Child("data").StringMap();
+
+    /// <summary>The one namespace a rule admits: exactly one peer, a namespaceSelector on the name label, nothing else.</summary>
+    private static string? NamespaceOnly(YamlDotNet.RepresentationModel.YamlNode rule)
+    {
+        var from = Assert.Single(rule.Items("from"));
+        Assert.Null(from.Child("ipBlock"));
+        Assert.Null(from.Child("podSelector"));
+        var labels = from.At("namespaceSelector", "matchLabels").StringMap();
+        return Assert.Single(labels, label => label.Key == "kubernetes.io/metadata.name").Value;
     }
 }

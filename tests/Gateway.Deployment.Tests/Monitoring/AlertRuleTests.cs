@@ -4,11 +4,18 @@ using YamlDotNet.RepresentationModel;
 namespace Gateway.Deployment.Tests.Monitoring;
 
 /// <summary>The PrometheusRule against the contract, the runbook, the plain rules file and the metrics the code emits.</summary>
-public sealed class AlertRuleTests
+public sealed partial class AlertRuleTests
 {
     public const string RulesFile = "k8s/monitoring/rules/gateway-alerts.yml";
 
-    /// <summary>The contract's eight alerts with the runbook's severities (the two it leaves out are warnings).</summary>
+    /// <summary>The contract's eight alert names, exact.</summary>
+    public static readonly IReadOnlyList<string> ContractAlerts =
+    [
+        "APIGatewayDown", "APIGatewayHighServerErrorRate", "APIGatewayHighLatency", "APIGatewayCriticalLatency",
+        "APIGatewayAuthFailureSpike", "APIGatewayHighAuthFailureRate", "APIGatewayHighRateLimitRate", "APIGatewayInsufficientReplicas",
+    ];
+
+    /// <summary>Every alert with the runbook's severity: the contract's eight, then the platform's and Redis'.</summary>
     public static readonly IReadOnlyDictionary<string, string> ExpectedSeverities = new Dictionary<string, string>(StringComparer.Ordinal)
     {
         ["APIGatewayDown"] = "critical",
@@ -19,15 +26,51 @@ public sealed class AlertRuleTests
         ["APIGatewayHighAuthFailureRate"] = "warning",
         ["APIGatewayHighRateLimitRate"] = "warning",
         ["APIGatewayInsufficientReplicas"] = "critical",
+        ["APIGatewaySiloDown"] = "warning",
+        ["APIGatewayHPAAtMaximum"] = "warning",
+        ["APIGatewayContainerRestarting"] = "warning",
+        ["APIGatewayContainerOOMKilled"] = "warning",
+        ["APIGatewayHighUpstreamErrorRate"] = "warning",
+        ["APIGatewayRateLimiterBackendFailing"] = "warning",
+        ["APIGatewayConfigReloadFailed"] = "warning",
+        ["APIGatewayRedisDown"] = "critical",
+        ["APIGatewayRedisMemoryHigh"] = "warning",
     };
 
     [Fact]
-    public void PrometheusRule_Alerts_AreExactlyTheContractsEight()
+    public void PrometheusRule_Alerts_AreTheContractsEightAndTheOperationalOnes()
     {
-        var names = Alerts(PrometheusRule().Child("spec")).Select(rule => rule.Text("alert")).ToList();
+        var names = Alerts(PrometheusRule().Child("spec")).Select(rule => rule.Text("alert")!).ToList();
 
-        Assert.Equal(8, names.Count);
+        Assert.All(ContractAlerts, alert => Assert.Contains(alert, names));
+        Assert.Equal(names.Count, names.Distinct(StringComparer.Ordinal).Count());
         Assert.Equal(ExpectedSeverities.Keys.Order(StringComparer.Ordinal), names.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void AlertRules_ServerErrorRatio_RequiresAMinimumTraffic()
+    {
+        var expr = Alerts(PlainRules()).Single(rule => rule.Text("alert") == "APIGatewayHighServerErrorRate").Text("expr")!;
+
+        Assert.Matches(@"(?s)> 0\.05\s.*\band\b.*rate\(gateway_requests_total\{[^}]*\}\[5m\]\)\)\s*> 1\b", expr);
+    }
+
+    [Theory]
+    [InlineData("APIGatewaySiloDown", "up{job=\"api-gateway-silo\"}", null)]
+    [InlineData("APIGatewayRateLimiterBackendFailing", "gateway_ratelimit_backend_failures_total", "5m")]
+    [InlineData("APIGatewayConfigReloadFailed", "result=\"failure\"", null)]
+    [InlineData("APIGatewayHPAAtMaximum", "kube_horizontalpodautoscaler_spec_max_replicas{horizontalpodautoscaler=\"api-gateway\"}", "15m")]
+    [InlineData("APIGatewayContainerOOMKilled", "reason=\"OOMKilled\"", null)]
+    [InlineData("APIGatewayRedisMemoryHigh", "redis_memory_max_bytes", null)]
+    public void AlertRules_OperationalAlert_WatchesWhatItIsNamedFor(string alert, string selector, string? duration)
+    {
+        var rule = Alerts(PlainRules()).Single(rule => rule.Text("alert") == alert);
+
+        Assert.Contains(selector, rule.Text("expr"), StringComparison.Ordinal);
+        if (duration is not null)
+        {
+            Assert.Equal(duration, rule.Text("for"));
+        }
     }
 
     [Fact]
@@ -75,13 +118,18 @@ public sealed class AlertRuleTests
     }
 
     [Fact]
-    public void AlertRules_GatewaySelectors_ScopeToTheEdgeJob()
+    public void AlertRules_Selectors_ScopeToTheGatewaysJobsOrObjects()
     {
         var expressions = Alerts(PlainRules()).Select(rule => rule.Text("expr")!).ToList();
+        var selectors = expressions.SelectMany(expr => SelectorText().Matches(expr)).Select(match => match.Value).ToList();
 
+        // Scraped series name the job that scrapes them; kube-state-metrics series name the gateway's objects.
         Assert.All(
-            expressions.Where(expr => expr.Contains("gateway_", StringComparison.Ordinal) || expr.Contains("up{", StringComparison.Ordinal)),
-            expr => Assert.Contains("job=\"api-gateway\"", expr, StringComparison.Ordinal));
+            selectors.Where(selector => selector.StartsWith("gateway_", StringComparison.Ordinal) || selector.StartsWith("up{", StringComparison.Ordinal) || selector.StartsWith("redis_", StringComparison.Ordinal)),
+            selector => Assert.Matches("job=~?\"(api-gateway|api-gateway-silo|api-gateway\\|api-gateway-silo|redis-metrics)\"", selector));
+        Assert.All(
+            selectors.Where(selector => selector.StartsWith("kube_", StringComparison.Ordinal)),
+            selector => Assert.Matches("(statefulset|horizontalpodautoscaler)=\"api-gateway\"|pod=~\"\\(api-gateway\\|redis\\)-\\[0-9\\]\\+\"", selector));
         Assert.Contains(expressions, expr => expr.Contains("kube_statefulset_status_replicas_ready{statefulset=\"api-gateway\"}", StringComparison.Ordinal));
     }
 
@@ -130,6 +178,9 @@ public sealed class AlertRuleTests
         Assert.Equal("api-gateway", job.Text("replacement"));
         Assert.Equal("replace", job.Text("action"));
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b[a-zA-Z_:][a-zA-Z0-9_:]*\{[^}]*\}")]
+    private static partial System.Text.RegularExpressions.Regex SelectorText();
 
     internal static YamlNode PlainRules() => YamlNavigation.LoadDocuments(RepositoryRoot.ReadText(RulesFile)).Single();
 

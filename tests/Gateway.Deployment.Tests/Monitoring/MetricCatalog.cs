@@ -11,8 +11,16 @@ public static partial class MetricCatalog
 {
     public const string MetricsSource = "src/Gateway.Hosting/Observability/GatewayMetrics.cs";
 
-    /// <summary>Series that come from Prometheus itself (<c>up</c>) and from kube-state-metrics.</summary>
-    public static readonly IReadOnlySet<string> External = new HashSet<string>(StringComparer.Ordinal) { "up", "kube_statefulset_status_replicas_ready" };
+    /// <summary>Series that come from Prometheus itself (<c>up</c>), kube-state-metrics and the Redis pod's redis_exporter.</summary>
+    public static readonly IReadOnlySet<string> External = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "up", "kube_statefulset_status_replicas_ready", "kube_horizontalpodautoscaler_status_current_replicas", "kube_horizontalpodautoscaler_spec_max_replicas",
+        "kube_pod_container_status_restarts_total", "kube_pod_container_status_last_terminated_reason",
+        "redis_up", "redis_memory_used_bytes", "redis_memory_max_bytes", "redis_connected_clients", "redis_commands_processed_total",
+    };
+
+    /// <summary>Series of Orleans' own meters, exported by the silos (the cluster tests read them from a live silo).</summary>
+    public static readonly IReadOnlySet<string> OrleansSilo = new HashSet<string>(StringComparer.Ordinal) { "orleans_grains", "orleans_catalog_activations" };
 
     /// <summary>The contract's process metrics, which the dashboard charts.</summary>
     public static readonly IReadOnlySet<string> ContractProcessMetrics = new HashSet<string>(StringComparer.Ordinal) { "process_resident_memory_bytes", "process_cpu_seconds_total" };

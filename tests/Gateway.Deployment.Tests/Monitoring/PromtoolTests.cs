@@ -22,7 +22,7 @@ public sealed class PromtoolTests(ITestOutputHelper output)
         var result = ExternalTool.Promtool.Run("check", "rules", AlertRuleTests.RulesFile);
 
         Assert.True(result.ExitCode == 0, result.Describe($"promtool check rules {AlertRuleTests.RulesFile}"));
-        Assert.Contains("SUCCESS: 8 rules found", result.StandardOutput + result.StandardError, StringComparison.Ordinal);
+        Assert.Contains($"SUCCESS: {AlertRuleTests.ExpectedSeverities.Count} rules found", result.StandardOutput + result.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]
