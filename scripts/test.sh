@@ -1,20 +1,79 @@
 #!/usr/bin/env bash
-# Runs every check CI runs, on a fresh machine: installs what the tests need (redis-server, promtool, chromium),
-# verifies formatting, builds in Release and runs every test project. Ends with one "N passed, N failed" line.
+# Runs every check CI runs, on a fresh machine: installs what the tests need (redis-server, promtool, chromium, kubectl)
+# or stops with one line naming what is missing, verifies formatting, builds in Release and runs every test project.
+# Ends with one "N passed, N failed, N skipped" line. `scripts/test.sh --tools-only` stops after the tool check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The tools the tests start or run: redis-server (cluster and Redis tests), promtool (alert rules), chromium (dashboard),
+# kubectl with kustomize v5 built in (the k8s/ kustomizations). What is missing is installed from Debian when possible;
+# whatever is still missing afterwards stops the run here with one line, before anything is built.
+kustomize_major() {
+  kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\([0-9][0-9]*\).*/\1/p' | head -n 1
+}
+kubectl_ok() {
+  local major
+  command -v kubectl >/dev/null 2>&1 && major=$(kustomize_major) && [ -n "$major" ] && [ "$major" -ge 5 ]
+}
+chromium_ok() {
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1
+}
 
 need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)
-command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "Installing ${need_apt[*]} from Debian"
-  as_root=""; [ "$(id -u)" -eq 0 ] || as_root="sudo"
-  $as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+chromium_ok || need_apt+=(chromium)
+need_kubectl=""
+kubectl_ok || need_kubectl=1
+kubectl_hint="kubectl 1.27 or later (kustomize v5 built in), e.g. the kubectl package of the pkgs.k8s.io apt repository"
+if [ -n "$need_kubectl" ] && command -v kubectl >/dev/null 2>&1; then
+  kubectl_hint="$kubectl_hint; the kubectl on PATH ($(command -v kubectl)) has no kustomize v5"
 fi
-command -v kubectl >/dev/null 2>&1 || echo "warning: kubectl is missing; the deployment tests need it" >&2
+
+if [ ${#need_apt[@]} -gt 0 ] || [ -n "$need_kubectl" ]; then
+  as_root=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then as_root="sudo"; else as_root="unavailable"; fi
+  fi
+  if [ "$as_root" = "unavailable" ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "Cannot install missing tools here (needs apt-get, and root or sudo)" >&2
+  else
+    $as_root apt-get update -qq || echo "warning: apt-get update failed" >&2
+    if [ -n "$need_kubectl" ]; then
+      # Debian's kubectl is the kubernetes-client package. Bookworm's is 1.20 (1.20.5+really1.20.2), whose built-in
+      # kustomize (v2) cannot render these kustomizations: they need kustomize v5, built into kubectl from 1.27 on.
+      # Install it only when the candidate Debian offers is recent enough; otherwise the check below names what to install.
+      candidate=$(apt-cache policy kubernetes-client 2>/dev/null | awk '/Candidate:/ {print $2}')
+      version=${candidate##*really}
+      minor=$(printf '%s\n' "${version#*:}" | sed -n 's/^1\.\([0-9][0-9]*\).*/\1/p')
+      if [ -n "$minor" ] && [ "$minor" -ge 27 ]; then
+        need_apt+=(kubernetes-client)
+      elif [ -n "$candidate" ] && [ "$candidate" != "(none)" ]; then
+        kubectl_hint="$kubectl_hint; Debian's kubernetes-client $candidate is too old"
+      fi
+    fi
+    for package in "${need_apt[@]}"; do
+      echo "Installing $package from Debian"
+      $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >/dev/null \
+        || echo "warning: apt-get could not install $package" >&2
+    done
+  fi
+fi
+
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=("redis-server (apt-get install redis-server)")
+command -v promtool >/dev/null 2>&1 || missing+=("promtool (apt-get install prometheus)")
+chromium_ok || missing+=("chromium (apt-get install chromium)")
+kubectl_ok || missing+=("$kubectl_hint")
+if [ ${#missing[@]} -gt 0 ]; then
+  joined=$(printf '; %s' "${missing[@]}")
+  echo "error: the tests need tools that are missing and could not be installed: ${joined:2}" >&2
+  exit 1
+fi
+if [ "${1:-}" = "--tools-only" ]; then
+  echo "Every tool the tests need is installed"
+  exit 0
+fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet restore Gateway.sln -v quiet
