@@ -1,3 +1,5 @@
+using Gateway.Grains.RateLimiting;
+using Gateway.Grains.Sessions;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Health;
 using Gateway.Hosting.Http;
@@ -48,6 +50,10 @@ public static class GatewayDefaultsExtensions
         var services = builder.Services;
         services.AddSingleton(settings);
         services.TryAddSingleton(TimeProvider.System);
+
+        // The grains' and the session cache's clocks: the process clock unless a test registers its own first.
+        services.TryAddKeyedSingleton<TimeProvider>(SessionClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
+        services.TryAddKeyedSingleton<TimeProvider>(RateLimitClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.AddSingleton<GatewayMetrics>();
         services.TryAddSingleton(sp => new AdminAttemptLimiter(sp.GetRequiredService<TimeProvider>(), AdminAttemptLimiter.TcpPeer, sp.GetRequiredService<ILogger<AdminAttemptLimiter>>()));
         services.AddSingleton<ShutdownDrain>();

@@ -1,6 +1,4 @@
-using Gateway.Grains.Sessions;
 using Gateway.Hosting.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace Gateway.Edge.Sessions;
@@ -14,7 +12,6 @@ internal static partial class SessionsExtensions
         var keys = SessionKeys.Read(builder.Configuration, settings.IsEmbedded);
         var services = builder.Services;
         services.AddSingleton(keys);
-        services.TryAddKeyedSingleton<TimeProvider>(SessionClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.AddSingleton<SessionTokenCodec>();
         services.AddSingleton<SessionCache>();
         services.AddSingleton<SessionResolver>();

@@ -1,10 +1,8 @@
 using Gateway.Grains;
-using Gateway.Grains.RateLimiting;
 using Gateway.Grains.Sessions;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Observability;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
@@ -105,7 +103,6 @@ public static class OrleansHostingExtensions
             options.SystemResponseTimeout = TimeSpan.FromSeconds(10);
         });
         silo.Configure<GrainCollectionOptions>(options => options.CollectionQuantum = TimeSpan.FromSeconds(15));
-        silo.Services.TryAddKeyedSingleton<TimeProvider>(RateLimitClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         silo.AddActivityPropagation();
         silo.AddDashboard();
         return silo;
