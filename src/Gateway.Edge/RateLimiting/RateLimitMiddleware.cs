@@ -24,12 +24,7 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter lim
 
         var clientKey = request.UserId is { } userId ? ClientKeys.ForUser(userId) : ClientKeys.ForAddress(request.ClientAddress);
         var decision = await limiter.AcquireAsync(selected.Name, selected.Policy, clientKey, context.RequestAborted);
-        var headers = context.Response.Headers;
-        headers[RateLimitHeaders.Policy] = RateLimitHeaders.FormatPolicy(selected.Name, selected.Policy);
-        if (!decision.BackendUnavailable)
-        {
-            headers[RateLimitHeaders.State] = RateLimitHeaders.FormatState(selected.Name, decision.Remaining, decision.RetryAfter);
-        }
+        RateLimitResponses.SetHeaders(context.Response, selected.Name, selected.Policy, decision);
 
         if (decision.Allowed)
         {
@@ -44,8 +39,6 @@ internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter lim
             return;
         }
 
-        metrics.RateLimitExceeded(route.Id, selected.Name);
-        headers.RetryAfter = Math.Max(1, RateLimitHeaders.CeilingSeconds(decision.RetryAfter)).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await ProblemResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests, $"Rate limit \"{selected.Name}\" exceeded.");
+        await RateLimitResponses.WriteExceededAsync(context, metrics, route.Id, selected.Name, decision, $"Rate limit \"{selected.Name}\" exceeded.");
     }
 }

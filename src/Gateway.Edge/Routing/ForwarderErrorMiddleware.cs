@@ -44,12 +44,6 @@ internal sealed class ForwarderErrorMiddleware(RequestDelegate next, GatewayMetr
             return; // YARP has already aborted the response; nothing more can be said
         }
 
-        var detail = kind switch
-        {
-            "timeout" => $"Upstream '{upstream}' did not answer in time.",
-            "no_destination" => $"Upstream '{upstream}' has no healthy destination.",
-            _ => $"Upstream '{upstream}' could not be reached.",
-        };
         // Whatever the upstream started to send is dropped; the rate-limit headers stay (the correlation id is set on start).
         var headers = context.Response.Headers;
         var policy = headers[RateLimitHeaders.Policy];
@@ -57,7 +51,7 @@ internal sealed class ForwarderErrorMiddleware(RequestDelegate next, GatewayMetr
         headers.Clear();
         headers[RateLimitHeaders.Policy] = policy;
         headers[RateLimitHeaders.State] = state;
-        await ProblemResponse.WriteAsync(context, status, detail);
+        await UpstreamProblem.WriteAsync(context, status, upstream, kind);
     }
 
     /// <summary>Maps a forwarder error to the answer and the <c>kind</c> label; a null kind is no upstream error.</summary>
@@ -72,4 +66,16 @@ internal sealed class ForwarderErrorMiddleware(RequestDelegate next, GatewayMetr
         ForwarderError.UpgradeActivityTimeout => (StatusCodes.Status504GatewayTimeout, "timeout"),
         _ => (StatusCodes.Status400BadRequest, null),
     };
+}
+
+/// <summary>The problem answer for a failed upstream, the same for proxied requests and for the login's identity upstream.</summary>
+internal static class UpstreamProblem
+{
+    public static Task WriteAsync(HttpContext context, int status, string upstream, string kind) =>
+        ProblemResponse.WriteAsync(context, status, kind switch
+        {
+            "timeout" => $"Upstream '{upstream}' did not answer in time.",
+            "no_destination" => $"Upstream '{upstream}' has no healthy destination.",
+            _ => $"Upstream '{upstream}' could not be reached.",
+        });
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Gateway.Edge.Pipeline;
@@ -16,7 +15,7 @@ namespace Gateway.Edge.Sessions;
 /// it cannot lock out a user who logs in from elsewhere; many addresses trying one name are still bounded. An IPv6
 /// client counts as its /64. The limits always fail closed: when the limiter does not answer, the login is refused (503).
 /// </summary>
-internal static class LoginRateLimits
+internal sealed class LoginRateLimits(IRateLimiter limiter, GatewayMetrics metrics)
 {
     public const string RouteLabel = "auth_login";
     public const string IpPolicyName = "login-ip";
@@ -44,8 +43,8 @@ internal static class LoginRateLimits
         CommentHandling = JsonCommentHandling.Skip,
     };
 
-    /// <summary>Admits the attempt or writes the 400, 429 or 503 and returns false. Without a registered limiter, admits.</summary>
-    public static async ValueTask<bool> AdmitAsync(HttpContext context, ReadOnlyMemory<byte> body)
+    /// <summary>Admits the attempt or writes the 400, 429 or 503 and returns false.</summary>
+    public async ValueTask<bool> AdmitAsync(HttpContext context, ReadOnlyMemory<byte> body)
     {
         if (!TryReadUserName(body, out var user))
         {
@@ -53,13 +52,8 @@ internal static class LoginRateLimits
             return false;
         }
 
-        if (context.RequestServices.GetService<IRateLimiter>() is not { } limiter)
-        {
-            return true;
-        }
-
         var ip = ClientKeys.AddressPart(context.GatewayRequest().ClientAddress);
-        if (!await AcquireAsync(context, limiter, IpPolicyName, PerIp, $"{IpPolicyName}:{ip}"))
+        if (!await AcquireAsync(context, IpPolicyName, PerIp, $"{IpPolicyName}:{ip}"))
         {
             return false;
         }
@@ -70,8 +64,8 @@ internal static class LoginRateLimits
         }
 
         // The address's own allowance first: an attacker who spent it spends nothing of the user's shared one.
-        return await AcquireAsync(context, limiter, UserIpPolicyName, PerUserAndIp, $"{UserIpPolicyName}:{ip}|{user}")
-            && await AcquireAsync(context, limiter, UserPolicyName, PerUser, $"{UserPolicyName}:{user}");
+        return await AcquireAsync(context, UserIpPolicyName, PerUserAndIp, $"{UserIpPolicyName}:{ip}|{user}")
+            && await AcquireAsync(context, UserPolicyName, PerUser, $"{UserPolicyName}:{user}");
     }
 
     /// <summary>
@@ -149,7 +143,7 @@ internal static class LoginRateLimits
         });
     }
 
-    private static async ValueTask<bool> AcquireAsync(HttpContext context, IRateLimiter limiter, string policyName, RateLimitPolicy policy, string key)
+    private async ValueTask<bool> AcquireAsync(HttpContext context, string policyName, RateLimitPolicy policy, string key)
     {
         var decision = await limiter.AcquireAsync(policyName, policy, key, BackendFailureMode.Closed, context.RequestAborted);
         if (decision.Allowed)
@@ -163,10 +157,9 @@ internal static class LoginRateLimits
             return false;
         }
 
-        context.RequestServices.GetRequiredService<GatewayMetrics>().RateLimitExceeded(RouteLabel, policyName);
-        var seconds = Math.Max(1, (long)Math.Ceiling(decision.RetryAfter.TotalSeconds));
-        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await ProblemResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many login attempts; try again later.", extensions: new Dictionary<string, object?> { ["policy"] = policyName });
+        // The same headers and rounding as every other 429 of the edge.
+        RateLimitResponses.SetHeaders(context.Response, policyName, policy, decision);
+        await RateLimitResponses.WriteExceededAsync(context, metrics, RouteLabel, policyName, decision, "Too many login attempts; try again later.", new Dictionary<string, object?> { ["policy"] = policyName });
         return false;
     }
 }

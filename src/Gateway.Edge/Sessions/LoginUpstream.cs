@@ -5,6 +5,7 @@ using System.Text.Json;
 using Gateway.Grains.Contracts;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Http;
+using Gateway.Hosting.Observability;
 
 namespace Gateway.Edge.Sessions;
 
@@ -23,7 +24,7 @@ internal sealed record LoginResult(LoginOutcome Outcome, SessionIdentity? Identi
 /// Forwards a login body to <c>session.login</c>'s upstream path, within that upstream's timeout. A 200 with
 /// <c>{"user_id", "tier", "roles"}</c> accepts; any other answer rejects.
 /// </summary>
-internal sealed partial class LoginUpstream(HttpClient http, ILogger<LoginUpstream> logger)
+internal sealed partial class LoginUpstream(HttpClient http, GatewayMetrics metrics, TimeProvider time, ILogger<LoginUpstream> logger)
 {
     /// <summary>The largest identity answer read.</summary>
     public const int MaxAnswerBytes = 64 * 1024;
@@ -46,7 +47,9 @@ internal sealed partial class LoginUpstream(HttpClient http, ILogger<LoginUpstre
         timeout.CancelAfter(upstream.Timeout);
         try
         {
+            var started = time.GetTimestamp();
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            metrics.UpstreamResponded(upstream.Name, time.GetElapsedTime(started).TotalSeconds); // as the proxy times its upstreams
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 return new LoginResult(LoginOutcome.Rejected);

@@ -15,6 +15,8 @@ internal static partial class SessionsExtensions
         services.AddSingleton<SessionTokenCodec>();
         services.AddSingleton<SessionCache>();
         services.AddSingleton<SessionResolver>();
+        services.AddSingleton<LoginRateLimits>();
+        services.AddSingleton<LoginService>();
         services.AddSingleton<ITransformProvider, IdentityHeaderTransforms>();
         services.AddHttpClient<LoginUpstream>(client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
         return builder;
