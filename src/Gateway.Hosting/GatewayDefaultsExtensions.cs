@@ -49,6 +49,7 @@ public static class GatewayDefaultsExtensions
         services.AddSingleton(settings);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<GatewayMetrics>();
+        services.AddGatewayProblemDetails();
         services.TryAddSingleton(sp => new AdminAttemptLimiter(sp.GetRequiredService<TimeProvider>(), AdminAttemptLimiter.TcpPeer, sp.GetRequiredService<ILogger<AdminAttemptLimiter>>()));
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<IHostLifetime, DrainingHostLifetime>();
@@ -69,7 +70,9 @@ public static class GatewayDefaultsExtensions
             .WithMetrics(metrics => metrics
                 .AddMeter(GatewayMetrics.MeterName)
                 .AddMeter("Microsoft.Orleans")
-                .AddRuntimeInstrumentation()
+
+                // The runtime's own meter (what OpenTelemetry's runtime instrumentation subscribes to on .NET 9 and later).
+                .AddMeter("System.Runtime")
 
                 // Prometheus reserves the _count suffix for histograms and summaries (promtool lints it): rename the three
                 // .NET runtime gauges that end in .count.
