@@ -134,6 +134,6 @@ public static partial class EdgeExtensions
         return app;
     }
 
-    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "Embedded mode: no {Variable}, so this edge hosts its own silo with in-memory state; for development only")]
+    [LoggerMessage(EventId = LogEvents.EmbeddedMode, Level = LogLevel.Warning, Message = "Embedded mode: no {Variable}, so this edge hosts its own silo with in-memory state; for development only")]
     private static partial void LogEmbeddedMode(ILogger logger, string variable);
 }

@@ -55,6 +55,7 @@ public static class GatewayDefaultsExtensions
         services.TryAddKeyedSingleton<TimeProvider>(SessionClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.TryAddKeyedSingleton<TimeProvider>(RateLimitClock.Key, (sp, _) => sp.GetRequiredService<TimeProvider>());
         services.AddSingleton<GatewayMetrics>();
+        services.AddGatewayProblemDetails();
         services.TryAddSingleton(sp => new AdminAttemptLimiter(sp.GetRequiredService<TimeProvider>(), AdminAttemptLimiter.TcpPeer, sp.GetRequiredService<ILogger<AdminAttemptLimiter>>()));
         services.AddSingleton<ShutdownDrain>();
         services.AddSingleton<IHostLifetime, DrainingHostLifetime>();
@@ -75,7 +76,9 @@ public static class GatewayDefaultsExtensions
             .WithMetrics(metrics => metrics
                 .AddMeter(GatewayMetrics.MeterName)
                 .AddMeter("Microsoft.Orleans")
-                .AddRuntimeInstrumentation()
+
+                // The runtime's own meter (what OpenTelemetry's runtime instrumentation subscribes to on .NET 9 and later).
+                .AddMeter("System.Runtime")
 
                 // Prometheus reserves the _count suffix for histograms and summaries (promtool lints it): rename the three
                 // .NET runtime gauges that end in .count.

@@ -67,9 +67,9 @@ internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, G
             ?? UnmatchedRoute;
     }
 
-    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Method} {Path} {Status} {DurationMs}ms route={Route} client={Client} user={UserId}")]
+    [LoggerMessage(EventId = LogEvents.RequestCompleted, Level = LogLevel.Information, Message = "{Method} {Path} {Status} {DurationMs}ms route={Route} client={Client} user={UserId}")]
     private static partial void LogAccess(ILogger logger, string method, string path, string route, int status, double durationMs, string client, string? userId);
 
-    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "{Method} {Path} {Status} {DurationMs}ms route={Route} client={Client} user={UserId}")]
+    [LoggerMessage(EventId = LogEvents.RequestFailed, Level = LogLevel.Error, Message = "{Method} {Path} {Status} {DurationMs}ms route={Route} client={Client} user={UserId}")]
     private static partial void LogAccessError(ILogger logger, string method, string path, string route, int status, double durationMs, string client, string? userId);
 }

@@ -106,9 +106,9 @@ internal sealed partial class BackendFailures(ILogger logger)
     public static bool IsUnavailable(Exception exception, CancellationToken cancellationToken) =>
         exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested;
 
-    [LoggerMessage(EventId = 310, Level = LogLevel.Debug, Message = "Rate limiter unavailable for {Bucket}")]
+    [LoggerMessage(EventId = LogEvents.RateLimiterUnavailable, Level = LogLevel.Debug, Message = "Rate limiter unavailable for {Bucket}")]
     private static partial void LogUnavailable(ILogger logger, string bucket, Exception exception);
 
-    [LoggerMessage(EventId = 311, Level = LogLevel.Debug, Message = "Lease request for {Bucket} failed")]
+    [LoggerMessage(EventId = LogEvents.RateLimitLeaseFailed, Level = LogLevel.Debug, Message = "Lease request for {Bucket} failed")]
     private static partial void LogLeaseFailed(ILogger logger, string bucket, Exception exception);
 }

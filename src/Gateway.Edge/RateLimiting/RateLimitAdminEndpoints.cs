@@ -22,7 +22,7 @@ internal static class RateLimitAdminEndpoints
             var grant = await limiter.PeekAsync(selected.Name, selected.Policy, clientKey, cancellationToken);
             if (grant is null)
             {
-                return Results.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: ProblemResponse.TitleFor(503), detail: "The rate limiter is unavailable.");
+                return ProblemResponse.Result(StatusCodes.Status503ServiceUnavailable, "The rate limiter is unavailable.");
             }
 
             policies.Add(new

@@ -31,6 +31,6 @@ internal sealed partial class RoutePolicyMiddleware(RequestDelegate next, ILogge
         return next(context);
     }
 
-    [LoggerMessage(EventId = 30, Level = LogLevel.Error, Message = "Route {RouteId} has no gateway policy; the request is refused (fail closed)")]
+    [LoggerMessage(EventId = LogEvents.RoutePolicyUnresolved, Level = LogLevel.Error, Message = "Route {RouteId} has no gateway policy; the request is refused (fail closed)")]
     private static partial void LogUnresolvedRoute(ILogger logger, string routeId);
 }

@@ -117,9 +117,9 @@ internal sealed partial class LoginUpstream(HttpClient http, GatewayMetrics metr
         }
     }
 
-    [LoggerMessage(EventId = 41, Level = LogLevel.Warning, Message = "Login upstream {Upstream} answered 200 without a usable identity (user_id, tier, roles); the login is refused")]
+    [LoggerMessage(EventId = LogEvents.LoginUpstreamBadAnswer, Level = LogLevel.Warning, Message = "Login upstream {Upstream} answered 200 without a usable identity (user_id, tier, roles); the login is refused")]
     private static partial void LogBadAnswer(ILogger logger, string upstream);
 
-    [LoggerMessage(EventId = 42, Level = LogLevel.Warning, Message = "Login upstream {Upstream} could not be reached ({Error})")]
+    [LoggerMessage(EventId = LogEvents.LoginUpstreamUnreachable, Level = LogLevel.Warning, Message = "Login upstream {Upstream} could not be reached ({Error})")]
     private static partial void LogUnreachable(ILogger logger, string upstream, HttpRequestError error);
 }

@@ -71,7 +71,7 @@ internal static partial class SessionEndpoints
 
     internal static string Timestamp(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    [LoggerMessage(EventId = 43, Level = LogLevel.Information, Message = "An operator revoked every session of a user ({Count} sessions)")]
+    [LoggerMessage(EventId = LogEvents.UserSessionsRevoked, Level = LogLevel.Information, Message = "An operator revoked every session of a user ({Count} sessions)")]
     private static partial void LogUserRevoked(ILogger logger, int count);
 
     private sealed record SessionAnswer(

@@ -56,6 +56,6 @@ internal sealed partial class SessionMiddleware(
         await next(context);
     }
 
-    [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "Session check failed: the session grains did not answer")]
+    [LoggerMessage(EventId = LogEvents.SessionStoreFailed, Level = LogLevel.Warning, Message = "Session check failed: the session grains did not answer")]
     private static partial void LogSessionStoreFailed(ILogger logger, Exception exception);
 }

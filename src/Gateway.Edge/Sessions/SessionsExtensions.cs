@@ -35,6 +35,6 @@ internal static partial class SessionsExtensions
         return app;
     }
 
-    [LoggerMessage(EventId = 44, Level = LogLevel.Warning, Message = "No {Variable}: sessions are signed with a random key and end when this process does; set it outside development")]
+    [LoggerMessage(EventId = LogEvents.SessionKeyGenerated, Level = LogLevel.Warning, Message = "No {Variable}: sessions are signed with a random key and end when this process does; set it outside development")]
     private static partial void LogGeneratedKey(ILogger logger, string variable);
 }

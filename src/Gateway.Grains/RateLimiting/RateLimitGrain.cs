@@ -204,15 +204,15 @@ internal sealed partial class RateLimitGrain : Grain, IRateLimitGrain
         _saved = value;
     }
 
-    [LoggerMessage(EventId = 302, Level = LogLevel.Debug, Message = "Rate-limit bucket {Bucket} activated (checkpoint found: {Restored}, debt {DebtMs} ms)")]
+    [LoggerMessage(EventId = LogEvents.RateLimitBucketActivated, Level = LogLevel.Debug, Message = "Rate-limit bucket {Bucket} activated (checkpoint found: {Restored}, debt {DebtMs} ms)")]
     private static partial void LogActivated(ILogger logger, GrainId bucket, bool restored, long debtMs);
 
-    [LoggerMessage(EventId = 303, Level = LogLevel.Debug, Message = "Rate-limit bucket {Bucket} deactivated ({Reason}) with debt {DebtMs} ms")]
+    [LoggerMessage(EventId = LogEvents.RateLimitBucketDeactivated, Level = LogLevel.Debug, Message = "Rate-limit bucket {Bucket} deactivated ({Reason}) with debt {DebtMs} ms")]
     private static partial void LogDeactivated(ILogger logger, GrainId bucket, DeactivationReasonCode reason, long debtMs);
 
-    [LoggerMessage(EventId = 304, Level = LogLevel.Warning, Message = "Rate-limit bucket {Bucket} had a second activation; merged its checkpoint ({AheadMs} ms ahead of this one)")]
+    [LoggerMessage(EventId = LogEvents.RateLimitConflictMerged, Level = LogLevel.Warning, Message = "Rate-limit bucket {Bucket} had a second activation; merged its checkpoint ({AheadMs} ms ahead of this one)")]
     private static partial void LogConflictMerged(ILogger logger, GrainId bucket, long aheadMs);
 
-    [LoggerMessage(EventId = 301, Level = LogLevel.Warning, Message = "Could not checkpoint rate-limit bucket {Bucket}")]
+    [LoggerMessage(EventId = LogEvents.RateLimitCheckpointFailed, Level = LogLevel.Warning, Message = "Could not checkpoint rate-limit bucket {Bucket}")]
     private static partial void LogCheckpointFailed(ILogger logger, string bucket, Exception exception);
 }

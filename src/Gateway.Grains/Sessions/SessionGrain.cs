@@ -188,6 +188,6 @@ internal sealed partial class SessionGrain(
         }
     }
 
-    [LoggerMessage(EventId = 20, Level = LogLevel.Warning, Message = "Could not persist a session's expiry; the next use retries")]
+    [LoggerMessage(EventId = LogEvents.SessionPersistFailed, Level = LogLevel.Warning, Message = "Could not persist a session's expiry; the next use retries")]
     private static partial void LogPersistFailed(ILogger logger, Exception exception);
 }

@@ -219,22 +219,22 @@ public sealed partial class GatewayConfigStore : IHostedService, IDisposable
         return (result, hash);
     }
 
-    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "Configuration reloaded from {Path}: {RouteCount} routes, {UpstreamCount} upstreams")]
+    [LoggerMessage(EventId = LogEvents.ConfigReloaded, Level = LogLevel.Information, Message = "Configuration reloaded from {Path}: {RouteCount} routes, {UpstreamCount} upstreams")]
     private static partial void LogReloaded(ILogger logger, string path, int routeCount, int upstreamCount);
 
-    [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "Configuration change in {Path} rejected with {ErrorCount} errors; the last good configuration keeps serving")]
+    [LoggerMessage(EventId = LogEvents.ConfigReloadRejected, Level = LogLevel.Error, Message = "Configuration change in {Path} rejected with {ErrorCount} errors; the last good configuration keeps serving")]
     private static partial void LogReloadRejected(ILogger logger, string path, int errorCount);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Error, Message = "Configuration error: {ConfigError}")]
+    [LoggerMessage(EventId = LogEvents.ConfigError, Level = LogLevel.Error, Message = "Configuration error: {ConfigError}")]
     private static partial void LogConfigError(ILogger logger, string configError);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Could not read {Path}: {Reason}; keeping the last good configuration")]
+    [LoggerMessage(EventId = LogEvents.ConfigReadFailed, Level = LogLevel.Warning, Message = "Could not read {Path}: {Reason}; keeping the last good configuration")]
     private static partial void LogReadFailed(ILogger logger, string path, string reason);
 
-    [LoggerMessage(EventId = 105, Level = LogLevel.Error, Message = "Configuration change in {Path} could not be applied; the last good configuration keeps serving")]
+    [LoggerMessage(EventId = LogEvents.ConfigReloadFailed, Level = LogLevel.Error, Message = "Configuration change in {Path} could not be applied; the last good configuration keeps serving")]
     private static partial void LogReloadFailed(ILogger logger, string path, Exception exception);
 
-    [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Cannot watch {Directory} ({Reason}); changes are picked up by polling only")]
+    [LoggerMessage(EventId = LogEvents.ConfigWatcherUnavailable, Level = LogLevel.Warning, Message = "Cannot watch {Directory} ({Reason}); changes are picked up by polling only")]
     private static partial void LogWatcherUnavailable(ILogger logger, string directory, string reason);
 }
 

@@ -62,6 +62,6 @@ public sealed partial class DrainingHostLifetime(
         lifetime.StopApplication();
     }
 
-    [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "SIGTERM received: readiness now fails; serving for {DrainSeconds}s more, then stopping")]
+    [LoggerMessage(EventId = LogEvents.ShutdownDraining, Level = LogLevel.Warning, Message = "SIGTERM received: readiness now fails; serving for {DrainSeconds}s more, then stopping")]
     private static partial void LogDraining(ILogger logger, double drainSeconds);
 }

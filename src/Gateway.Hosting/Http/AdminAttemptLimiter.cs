@@ -157,6 +157,6 @@ public sealed partial class AdminAttemptLimiter(TimeProvider time, Func<HttpCont
         public bool IsStale(DateTimeOffset now) => _count == 0 || Last + Window <= now;
     }
 
-    [LoggerMessage(EventId = 60, Level = LogLevel.Warning, Message = "Admin access: {Failures} failed attempts within {WindowSeconds}s from {Client}; it is refused for {RetryAfterSeconds}s")]
+    [LoggerMessage(EventId = LogEvents.AdminAttemptsBlocked, Level = LogLevel.Warning, Message = "Admin access: {Failures} failed attempts within {WindowSeconds}s from {Client}; it is refused for {RetryAfterSeconds}s")]
     private static partial void LogBlocked(ILogger logger, string client, int failures, int windowSeconds, double retryAfterSeconds);
 }

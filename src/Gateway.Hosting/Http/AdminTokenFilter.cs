@@ -16,28 +16,29 @@ public sealed class AdminTokenFilter(string? token) : IEndpointFilter
 {
     private readonly byte[]? _token = string.IsNullOrEmpty(token) ? null : Encoding.UTF8.GetBytes(token);
 
+    /// <summary>
+    /// A refusal is returned as a result, never written here: a filter that writes and returns <c>null</c> lets a
+    /// <c>Task</c>-returning endpoint write its JSON <c>null</c> after the problem.
+    /// </summary>
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         if (_token is null)
         {
-            await ProblemResponse.WriteAsync(http, StatusCodes.Status404NotFound);
-            return null;
+            return ProblemResponse.Result(StatusCodes.Status404NotFound);
         }
 
         var authorized = IsAuthorized(http.Request.Headers.Authorization.ToString());
         if (http.RequestServices.GetRequiredService<AdminAttemptLimiter>().Attempt(http, authorized) is { } wait)
         {
             http.Response.Headers.RetryAfter = ((long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            await ProblemResponse.WriteAsync(http, StatusCodes.Status429TooManyRequests, "Too many failed admin attempts from this address; retry later.");
-            return null;
+            return ProblemResponse.Result(StatusCodes.Status429TooManyRequests, "Too many failed admin attempts from this address; retry later.");
         }
 
         if (!authorized)
         {
             http.Response.Headers.WWWAuthenticate = "Basic realm=\"api-gateway admin\", Bearer";
-            await ProblemResponse.WriteAsync(http, StatusCodes.Status401Unauthorized, "This endpoint needs the ADMIN_TOKEN.");
-            return null;
+            return ProblemResponse.Result(StatusCodes.Status401Unauthorized, "This endpoint needs the ADMIN_TOKEN.");
         }
 
         return await next(context);

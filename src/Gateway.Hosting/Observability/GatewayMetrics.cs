@@ -40,9 +40,11 @@ public sealed class GatewayMetrics : IDisposable
         _upstreamDuration = _meter.CreateHistogram("gateway_upstream_duration_seconds", unit: "s", description: "Time to an upstream's response, by upstream.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _configReloads = _meter.CreateCounter<long>("gateway_config_reloads_total", description: "Reloads of gateway.yml, by result (success or failure).");
 
-        // The runbook's process series, under the names Prometheus' own client libraries use.
+        // The runbook's process series, under the names Prometheus' own client libraries use. Read from the runtime, no
+        // Process object per scrape. OpenTelemetry's process instrumentation names them process.memory.usage and
+        // process.cpu.time (split by cpu.mode), which the exporter turns into other series.
         _meter.CreateObservableGauge("process_resident_memory_bytes", () => Environment.WorkingSet, description: "Resident memory size in bytes.");
-        _meter.CreateObservableCounter("process_cpu_seconds_total", () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds, description: "Total user and system CPU time spent in seconds.");
+        _meter.CreateObservableCounter("process_cpu_seconds_total", () => Environment.CpuUsage.TotalTime.TotalSeconds, description: "Total user and system CPU time spent in seconds.");
     }
 
     /// <summary>The <c>method</c> and <c>status</c> label of anything a client or an upstream can send that is not a standard value.</summary>

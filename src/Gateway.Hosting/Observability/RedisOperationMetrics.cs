@@ -99,6 +99,6 @@ public sealed partial class RedisOperationMetrics(RedisConnection redis, Gateway
         }
     }
 
-    [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "Redis operations are not measured: the multiplexer could not be profiled")]
+    [LoggerMessage(EventId = LogEvents.RedisProfilingUnavailable, Level = LogLevel.Warning, Message = "Redis operations are not measured: the multiplexer could not be profiled")]
     private static partial void LogProfilingUnavailable(ILogger logger, Exception exception);
 }
