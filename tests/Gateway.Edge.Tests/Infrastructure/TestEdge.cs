@@ -59,10 +59,14 @@ internal sealed class TestEdge : IAsyncDisposable
     }
 
     /// <summary>Replaces gateway.yml and applies it at once (as the file watcher would, without waiting for it).</summary>
+    /// <returns>Whether the new content is in force: the file watcher may have applied it first, which counts.</returns>
     public async Task<bool> WriteConfigAsync(string gatewayYml)
     {
+        var store = Services.GetRequiredService<GatewayConfigStore>();
+        var before = store.Current;
         await File.WriteAllTextAsync(ConfigPath, gatewayYml);
-        return Services.GetRequiredService<GatewayConfigStore>().Reload();
+        store.Reload();
+        return !ReferenceEquals(before, store.Current);
     }
 
     public async ValueTask DisposeAsync()
