@@ -80,7 +80,7 @@ public sealed class SessionLifecycleGrainTests(SessionClusterFixture fixture) : 
         Assert.Equal(SessionStatus.Revoked, (await second.TouchAsync()).Status);
         Assert.Empty(await index.ListAsync());
         Assert.Equal(SessionStatus.Active, (await other.TouchAsync()).Status);
-        Assert.Equal([other.GetPrimaryKeyString()], await _grains.GetGrain<IUserSessionsGrain>(otherUser).ListAsync());
+        Assert.Equal<string>([other.GetPrimaryKeyString()], await _grains.GetGrain<IUserSessionsGrain>(otherUser).ListAsync());
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public sealed class SessionLifecycleGrainTests(SessionClusterFixture fixture) : 
 
         Assert.Equal(SessionStatus.Active, lookup.Status);
         Assert.Equal(_user, lookup.Session!.Identity.UserId);
-        Assert.Equal(["admin"], lookup.Session.Identity.Roles);
+        Assert.Equal<string>(["admin"], lookup.Session.Identity.Roles);
         Assert.Equal(created + TimeSpan.FromSeconds(30) + (Ttl - TimeSpan.FromSeconds(15)) + Ttl, lookup.Session.ExpiresAt);
     }
 
