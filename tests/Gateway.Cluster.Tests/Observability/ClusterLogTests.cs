@@ -79,10 +79,13 @@ public sealed class ClusterLogTests() : ClusterFixture(silos: 1, edges: 1)
         Assert.True((int)response.StatusCode < 500, $"{path} answered {(int)response.StatusCode}");
     }
 
-    private static Task<string> WaitForLineAsync(ChildProcess process, Func<string, bool> match, string description) =>
-        Eventually.UntilAsync(
-            () => Task.FromResult(process.Output.FirstOrDefault(match) ?? $"no such line; last lines:\n{process.Tail(5)}"),
-            line => match(line),
+    private static async Task<string> WaitForLineAsync(ChildProcess process, Func<string, bool> match, string description)
+    {
+        var found = await Eventually.UntilAsync(
+            () => Task.FromResult((Line: process.Output.FirstOrDefault(match), LastLines: process.Tail(5))),
+            seen => seen.Line is not null,
             TimeSpan.FromSeconds(10),
             $"{process.Name} writing {description}");
+        return found.Line!;
+    }
 }
