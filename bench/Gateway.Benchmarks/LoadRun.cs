@@ -188,33 +188,7 @@ internal static class LoadRun
     private static async Task WaitReadyAsync(ChildProcess silo, int httpPort)
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (silo.HasExited)
-            {
-                throw new InvalidOperationException("silo exited:\n" + silo.Tail());
-            }
-
-            try
-            {
-                using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException("silo not ready:\n" + silo.Tail());
+        await Eventually.UntilReadyAsync(silo, http, TimeSpan.FromSeconds(60));
     }
 
     /// <summary>p50, p99, p99.9 in microseconds.</summary>

@@ -1,6 +1,7 @@
 // A stand-in for the services behind the gateway: it echoes what it received, answers the login check
 // at POST /auth/verify, and listens on every port it is given (--urls), naming itself by port.
 using System.Text.Json.Nodes;
+using Gateway.SampleUpstream;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -19,14 +20,9 @@ app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
 app.MapPost("/auth/verify", async (HttpContext context) =>
 {
     var body = await JsonNode.ParseAsync(context.Request.Body) as JsonObject;
-    var user = (string?)body?["username"];
-    var password = (string?)body?["password"];
-    return (user, password) switch
-    {
-        ("alice", "alice") => Results.Ok(new { user_id = "alice", tier = "pro", roles = (string[])["admin"] }),
-        ("bob", "bob") => Results.Ok(new { user_id = "bob", tier = "free", roles = Array.Empty<string>() }),
-        _ => Results.Json(new { error = "invalid credentials" }, statusCode: 401),
-    };
+    return DemoIdentities.Verify((string?)body?["username"], (string?)body?["password"]) is { } identity
+        ? Results.Ok(identity)
+        : Results.Json(new { error = "invalid credentials" }, statusCode: 401);
 });
 
 app.Map("/{**path}", async (HttpContext context) =>

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace Gateway.Testing;
 
 /// <summary>
@@ -128,38 +126,7 @@ public abstract class ClusterNode(ChildProcess process, int httpPort) : IAsyncDi
 
     public HttpClient Client { get; } = new() { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(10) };
 
-    public async Task WaitReadyAsync(TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
-        {
-            if (Process.HasExited)
-            {
-                throw new InvalidOperationException($"{Process.Name} exited:\n{Process.Tail()}");
-            }
-
-            try
-            {
-                using var response = await Client.GetAsync(new Uri("/health/ready", UriKind.Relative));
-                if (response.StatusCode == HttpStatusCode.OK)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-            catch (TaskCanceledException)
-            {
-                // not answering yet
-            }
-
-            await Task.Delay(200);
-        }
-
-        throw new TimeoutException($"{Process.Name} not ready after {timeout}:\n{Process.Tail()}");
-    }
+    public Task WaitReadyAsync(TimeSpan timeout) => Eventually.UntilReadyAsync(Process, Client, timeout);
 
     public async ValueTask DisposeAsync()
     {

@@ -69,7 +69,7 @@ public sealed class TestUpstream : IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await _app.DisposeAsync();
 
-    /// <summary>An identity upstream: alice/alice (tier pro, role admin) and bob/bob (tier free) answer 200 with the identity; anything else 401.</summary>
+    /// <summary>An identity upstream with the sample upstream's demo identities (alice/alice, bob/bob): 200 with the identity, anything else 401.</summary>
     private static async Task<IResult> VerifyLoginAsync(HttpContext context)
     {
         System.Text.Json.Nodes.JsonObject? body;
@@ -82,13 +82,8 @@ public sealed class TestUpstream : IAsyncDisposable
             body = null;
         }
 
-        var user = (string?)body?["username"];
-        var password = (string?)body?["password"];
-        return (user, password) switch
-        {
-            ("alice", "alice") => Results.Json(new { user_id = "alice", tier = "pro", roles = (string[])["admin"] }),
-            ("bob", "bob") => Results.Json(new { user_id = "bob", tier = "free", roles = Array.Empty<string>() }),
-            _ => Results.Json(new { error = "invalid credentials" }, statusCode: 401),
-        };
+        return Gateway.SampleUpstream.DemoIdentities.Verify((string?)body?["username"], (string?)body?["password"]) is { } identity
+            ? Results.Json(identity)
+            : Results.Json(new { error = "invalid credentials" }, statusCode: 401);
     }
 }

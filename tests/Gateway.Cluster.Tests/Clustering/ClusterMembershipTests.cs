@@ -1,27 +1,29 @@
 using System.Diagnostics;
 using System.Net;
+using Gateway.Cluster.Tests.Infrastructure;
 
 namespace Gateway.Cluster.Tests.Clustering;
 
-/// <summary>Two silos and two edges as real processes over a real redis-server; extra silos are added to be killed.</summary>
-public sealed class ClusterMembershipTests : IAsyncLifetime
+/// <summary>
+/// Two silos and two edges as real processes over a real redis-server, shared by the tests of this class: a test that
+/// kills or stops a silo adds that silo itself and takes it out of the cluster's list again, so the shared nodes stay up.
+/// </summary>
+public sealed class ClusterMembershipTests(ClusterMembershipTests.Fixture fixture) : IClassFixture<ClusterMembershipTests.Fixture>, IAsyncLifetime
 {
-    private TestUpstream _upstream = null!;
-    private LocalCluster _cluster = null!;
+    private readonly LocalCluster _cluster = fixture.Cluster;
+    private readonly int _sharedSilos = fixture.Cluster.Silos.Count;
 
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        _cluster = await LocalCluster.StartAsync(
-            _upstream.EchoConfig(),
-            silos: 2,
-            edges: 2);
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
+    /// <summary>Ends the silos a test added (already dead or gone), so the next test sees only the shared ones.</summary>
     public async Task DisposeAsync()
     {
-        await _cluster.DisposeAsync();
-        await _upstream.DisposeAsync();
+        while (_cluster.Silos.Count > _sharedSilos)
+        {
+            var added = _cluster.Silos[^1];
+            _cluster.Silos.RemoveAt(_cluster.Silos.Count - 1);
+            await added.DisposeAsync();
+        }
     }
 
     [Fact]
@@ -29,6 +31,7 @@ public sealed class ClusterMembershipTests : IAsyncLifetime
     {
         var members = await MembershipTable.ReadAsync(_cluster.Redis, LocalCluster.ServiceId, _cluster.ClusterId);
         Assert.Equal(_cluster.Silos.Select(s => s.SiloPort).Order(), members.Where(m => m.Value == "Active").Select(m => m.Key).Order());
+        Assert.Equal(_sharedSilos, _cluster.Silos.Count);
 
         foreach (var edge in _cluster.Edges)
         {
@@ -77,21 +80,16 @@ public sealed class ClusterMembershipTests : IAsyncLifetime
         Assert.All(_cluster.Silos.Where(s => s != leaving), s => Assert.Equal("Active", members[s.SiloPort]));
     }
 
-    private async Task WaitForStatusAsync(int siloPort, string status, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        Dictionary<int, string> members;
-        do
-        {
-            members = await MembershipTable.ReadAsync(_cluster.Redis, LocalCluster.ServiceId, _cluster.ClusterId);
-            if (members.GetValueOrDefault(siloPort) == status)
-            {
-                return;
-            }
+    private async Task WaitForStatusAsync(int siloPort, string status, TimeSpan timeout) =>
+        await Eventually.UntilAsync(
+            () => MembershipTable.ReadAsync(_cluster.Redis, LocalCluster.ServiceId, _cluster.ClusterId),
+            members => members.GetValueOrDefault(siloPort) == status,
+            timeout,
+            $"silo {siloPort} {status} in the membership table",
+            TimeSpan.FromMilliseconds(50));
 
-            await Task.Delay(50);
-        }
-        while (DateTime.UtcNow < deadline);
-        throw new TimeoutException($"silo {siloPort} not {status} after {timeout}: {string.Join(", ", members.Select(m => $"{m.Key}={m.Value}"))}");
+    public sealed class Fixture() : ClusterFixture(silos: 2, edges: 2)
+    {
+        protected override string Config(TestUpstream upstream) => upstream.EchoConfig();
     }
 }

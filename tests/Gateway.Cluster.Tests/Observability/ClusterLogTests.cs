@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Gateway.Cluster.Tests.Infrastructure;
 
 namespace Gateway.Cluster.Tests.Observability;
 
@@ -9,31 +10,16 @@ namespace Gateway.Cluster.Tests.Observability;
 /// The stdout of real silo and edge processes: JSON lines, correlation ids on what a request logs (a grain call that
 /// fails because no silo is left included), and never a secret, whatever the traffic.
 /// </summary>
-public sealed class ClusterLogTests : IAsyncLifetime
+public sealed class ClusterLogTests() : ClusterFixture(silos: 1, edges: 1)
 {
-    private TestUpstream _upstream = null!;
-    private LocalCluster _cluster = null!;
 
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        _cluster = await LocalCluster.StartAsync(
-            _upstream.EchoConfig(),
-            silos: 1,
-            edges: 1);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    protected override string Config(TestUpstream upstream) => upstream.EchoConfig();
 
     [Fact]
     public async Task ProcessOutput_TrafficWithSecrets_EveryLineJsonAndNoSecretValue()
     {
-        var edge = _cluster.Edges[0];
-        var silo = _cluster.Silos[0];
+        var edge = Cluster.Edges[0];
+        var silo = Cluster.Silos[0];
         await SendAsync(edge, "/api/hello", "scan-1", new AuthenticationHeaderValue("Bearer", ObservedCluster.SessionSecret));
         await SendAsync(edge, "/admin/clients/203.0.113.9", "scan-2", new AuthenticationHeaderValue("Bearer", ObservedCluster.AdminToken));
         await SendAsync(edge, "/admin/clients/203.0.113.9", "scan-3", new AuthenticationHeaderValue("Bearer", "wrong-" + ObservedCluster.AdminToken));
@@ -42,7 +28,7 @@ public sealed class ClusterLogTests : IAsyncLifetime
         await SendAsync(edge, "/api/" + Uri.EscapeDataString(ObservedCluster.AdminToken[..8]) + "-end", "scan-6", null);
 
         // The access line of the last request is the marker that the edge has written everything before it.
-        await WaitForLineAsync(edge.Process, line => line.Contains("\"correlation_id\":\"scan-6\"", StringComparison.Ordinal));
+        await WaitForLineAsync(edge.Process, line => line.Contains("\"correlation_id\":\"scan-6\"", StringComparison.Ordinal), "the access line of scan-6");
         var processes = new[] { edge.Process, silo.Process };
 
         foreach (var process in processes)
@@ -65,17 +51,16 @@ public sealed class ClusterLogTests : IAsyncLifetime
     [Fact]
     public async Task ReadinessProbe_NoSiloLeft_GrainCallFailureLoggedAtErrorWithCorrelationId()
     {
-        var edge = _cluster.Edges[0];
-        _cluster.Silos[0].Process.Signal(ChildProcess.SigKill);
-        await _cluster.Silos[0].Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        var edge = Cluster.Edges[0];
+        Cluster.Silos[0].Process.Signal(ChildProcess.SigKill);
+        await Cluster.Silos[0].Process.WaitForExitAsync(TimeSpan.FromSeconds(10));
 
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/health/ready", UriKind.Relative));
         request.Headers.Add("X-Correlation-ID", "ready-no-silo");
         using var response = await edge.Client.SendAsync(request);
-        var line = await WaitForLineAsync(edge.Process, l => l.Contains("\"correlation_id\":\"ready-no-silo\"", StringComparison.Ordinal) && l.Contains("\"level\":\"ERROR\"", StringComparison.Ordinal));
+        var line = await WaitForLineAsync(edge.Process, l => l.Contains("\"correlation_id\":\"ready-no-silo\"", StringComparison.Ordinal) && l.Contains("\"level\":\"ERROR\"", StringComparison.Ordinal), "an ERROR line with correlation id ready-no-silo");
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.NotNull(line);
         using var json = JsonDocument.Parse(line);
         Assert.Equal("ERROR", json.RootElement.GetProperty("level").GetString());
         Assert.Equal("ready-no-silo", json.RootElement.GetProperty("correlation_id").GetString());
@@ -94,19 +79,13 @@ public sealed class ClusterLogTests : IAsyncLifetime
         Assert.True((int)response.StatusCode < 500, $"{path} answered {(int)response.StatusCode}");
     }
 
-    private static async Task<string?> WaitForLineAsync(ChildProcess process, Func<string, bool> match)
+    private static async Task<string> WaitForLineAsync(ChildProcess process, Func<string, bool> match, string description)
     {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var line = process.Output.FirstOrDefault(match);
-            if (line is not null)
-            {
-                return line;
-            }
-
-            await Task.Delay(100);
-        }
-
-        return null;
+        var found = await Eventually.UntilAsync(
+            () => Task.FromResult((Line: process.Output.FirstOrDefault(match), LastLines: process.Tail(5))),
+            seen => seen.Line is not null,
+            TimeSpan.FromSeconds(10),
+            $"{process.Name} writing {description}");
+        return found.Line!;
     }
 }

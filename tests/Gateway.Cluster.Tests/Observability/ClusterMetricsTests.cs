@@ -4,7 +4,8 @@ using System.Text.RegularExpressions;
 namespace Gateway.Cluster.Tests.Observability;
 
 /// <summary>What the silos' and the edge's <c>/metrics</c> show of a running cluster over a real redis-server.</summary>
-public sealed partial class ClusterMetricsTests(ObservedCluster fixture) : IClassFixture<ObservedCluster>
+[Collection(ObservedCluster.Collection)]
+public sealed partial class ClusterMetricsTests(ObservedCluster fixture)
 {
     private static readonly TimeSpan ScrapeTimeout = TimeSpan.FromSeconds(20);
 
@@ -14,7 +15,7 @@ public sealed partial class ClusterMetricsTests(ObservedCluster fixture) : IClas
         var silo = fixture.Cluster.Silos[0];
 
         // Membership reads the table (hgetall) on every refresh and writes it through a script (eval) on I-am-alive.
-        var text = await ObservedCluster.ScrapeUntilAsync(silo, t => SeriesCount(t, "hgetall") > 0 && HasAnyWrite(t), ScrapeTimeout);
+        var text = await ObservedCluster.ScrapeUntilAsync(silo, t => SeriesCount(t, "hgetall") > 0 && HasAnyWrite(t), ScrapeTimeout, "hgetall and a membership write timed");
 
         Assert.True(SeriesCount(text, "hgetall") > 0, "no hgetall timed on the silo:\n" + RedisLines(text));
         Assert.True(HasAnyWrite(text), "no membership write timed on the silo:\n" + RedisLines(text));
@@ -25,7 +26,7 @@ public sealed partial class ClusterMetricsTests(ObservedCluster fixture) : IClas
     public async Task EdgeMetrics_ClientOfRedisMembership_RedisOperationsTimed()
     {
         // The edge reads the gateway list from the membership table in Redis.
-        var text = await ObservedCluster.ScrapeUntilAsync(fixture.Edge, t => SeriesCount(t, "hgetall") > 0, ScrapeTimeout);
+        var text = await ObservedCluster.ScrapeUntilAsync(fixture.Edge, t => SeriesCount(t, "hgetall") > 0, ScrapeTimeout, "hgetall timed");
 
         Assert.True(SeriesCount(text, "hgetall") > 0, "no hgetall timed on the edge:\n" + RedisLines(text));
     }
@@ -42,7 +43,7 @@ public sealed partial class ClusterMetricsTests(ObservedCluster fixture) : IClas
         var total = 0.0;
         foreach (var silo in fixture.Cluster.Silos)
         {
-            var text = await ObservedCluster.ScrapeUntilAsync(silo, t => t.Contains("orleans_grains{", StringComparison.Ordinal), ScrapeTimeout);
+            var text = await ObservedCluster.ScrapeUntilAsync(silo, t => t.Contains("orleans_grains{", StringComparison.Ordinal), ScrapeTimeout, "orleans_grains");
             Assert.Contains("# TYPE orleans_grains ", text, StringComparison.Ordinal);
             Assert.Contains("# TYPE orleans_catalog_activations ", text, StringComparison.Ordinal);
             total += ProbeGrainCount().Matches(text).Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
@@ -64,7 +65,7 @@ public sealed partial class ClusterMetricsTests(ObservedCluster fixture) : IClas
             Assert.Equal(System.Net.HttpStatusCode.BadGateway, bad.StatusCode);
         }
 
-        var text = await ObservedCluster.ScrapeUntilAsync(fixture.Edge, t => t.Contains("gateway_upstream_errors_total{", StringComparison.Ordinal), ScrapeTimeout);
+        var text = await ObservedCluster.ScrapeUntilAsync(fixture.Edge, t => t.Contains("gateway_upstream_errors_total{", StringComparison.Ordinal), ScrapeTimeout, "gateway_upstream_errors_total");
 
         Assert.Matches("""gateway_requests_total\{[^}]*route="echo"[^}]*status="200"[^}]*\} [1-9]""", text);
         Assert.Matches("""gateway_request_duration_seconds_bucket\{[^}]*method="GET"[^}]*route="echo"[^}]*le="\+Inf"\} [1-9]""", text);

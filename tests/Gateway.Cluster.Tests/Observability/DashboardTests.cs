@@ -11,7 +11,8 @@ namespace Gateway.Cluster.Tests.Observability;
 /// mode, and, opened in headless Chromium with the ADMIN_TOKEN, showing the cluster's silos and the gateway's grains.
 /// Needs Debian's <c>chromium</c> package; without it the browser test fails naming the package.
 /// </summary>
-public sealed class DashboardTests(ObservedCluster fixture, ITestOutputHelper output) : IClassFixture<ObservedCluster>
+[Collection(ObservedCluster.Collection)]
+public sealed class DashboardTests(ObservedCluster fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan RenderTimeout = TimeSpan.FromSeconds(45);
 

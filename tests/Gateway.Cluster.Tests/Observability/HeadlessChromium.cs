@@ -102,24 +102,9 @@ internal sealed class HeadlessChromium : IAsyncDisposable
         return result["result"]?["value"]?.ToString() ?? string.Empty;
     }
 
-    /// <summary>Polls the page's visible text until it satisfies the condition; returns the last text either way.</summary>
-    public async Task<string> WaitForTextAsync(Func<string, bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var text = string.Empty;
-        while (DateTime.UtcNow < deadline)
-        {
-            text = await EvaluateAsync("document.body ? document.body.innerText : ''");
-            if (condition(text))
-            {
-                return text;
-            }
-
-            await Task.Delay(250);
-        }
-
-        return text;
-    }
+    /// <summary>Polls the page's visible text until it satisfies the condition; fails with the last text otherwise.</summary>
+    public Task<string> WaitForTextAsync(Func<string, bool> condition, TimeSpan timeout) =>
+        Eventually.UntilAsync(() => EvaluateAsync("document.body ? document.body.innerText : ''"), condition, timeout, "the page's text", TimeSpan.FromMilliseconds(250));
 
     public async Task<byte[]> ScreenshotAsync()
     {

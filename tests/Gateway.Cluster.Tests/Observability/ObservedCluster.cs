@@ -1,16 +1,15 @@
 using System.Globalization;
+using Gateway.Cluster.Tests.Infrastructure;
 
 namespace Gateway.Cluster.Tests.Observability;
 
 /// <summary>
-/// Two silos and one edge over a real redis-server, shared by the observability tests of one class: a route to a
-/// live upstream (<c>echo</c>) and one to a port nobody listens on (<c>down</c>, always 502).
+/// Two silos and one edge over a real redis-server, started once for every observability test that only reads what
+/// the cluster shows: a route to a live upstream (<c>echo</c>) and one to a port nobody listens on (<c>down</c>, always 502).
 /// </summary>
-public sealed class ObservedCluster : IAsyncLifetime
+public sealed class ObservedCluster() : ClusterFixture(silos: 2, edges: 1)
 {
-    public TestUpstream Upstream { get; private set; } = null!;
-
-    public LocalCluster Cluster { get; private set; } = null!;
+    public const string Collection = "observed cluster";
 
     public EdgeNode Edge => Cluster.Edges[0];
 
@@ -18,45 +17,20 @@ public sealed class ObservedCluster : IAsyncLifetime
 
     public static string SessionSecret => "test-secret-0123456789abcdef0123456789abcdef";
 
-    public async Task InitializeAsync()
-    {
-        Upstream = await TestUpstream.StartAsync();
-        var closedPort = FreePort.Next().ToString(CultureInfo.InvariantCulture);
-        Cluster = await LocalCluster.StartAsync(
-            $$"""
-            upstreams:
-              echo: { destinations: ["{{Upstream.Address}}"] }
-              down: { destinations: ["http://127.0.0.1:{{closedPort}}"] }
-            routes:
-              - { id: echo, path: "/api/{**rest}", upstream: echo }
-              - { id: down, path: "/down/{**rest}", upstream: down }
-            """,
-            silos: 2,
-            edges: 1);
-    }
+    /// <summary>Polls a node's <c>/metrics</c> until the text satisfies the condition; fails with the last scrape otherwise.</summary>
+    public static Task<string> ScrapeUntilAsync(ClusterNode node, Func<string, bool> condition, TimeSpan timeout, string description) =>
+        Eventually.UntilAsync(() => node.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative)), condition, timeout, $"{node.Process.Name} /metrics showing {description}", TimeSpan.FromMilliseconds(250));
 
-    public async Task DisposeAsync()
-    {
-        await Cluster.DisposeAsync();
-        await Upstream.DisposeAsync();
-    }
-
-    /// <summary>Polls a node's <c>/metrics</c> until the text satisfies the condition; returns the last scrape either way.</summary>
-    public static async Task<string> ScrapeUntilAsync(ClusterNode node, Func<string, bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        var text = string.Empty;
-        while (DateTime.UtcNow < deadline)
-        {
-            text = await node.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-            if (condition(text))
-            {
-                return text;
-            }
-
-            await Task.Delay(250);
-        }
-
-        return text;
-    }
+    protected override string Config(TestUpstream upstream) => $$"""
+        upstreams:
+          echo: { destinations: ["{{upstream.Address}}"] }
+          down: { destinations: ["http://127.0.0.1:{{FreePort.Next().ToString(CultureInfo.InvariantCulture)}}"] }
+        routes:
+          - { id: echo, path: "/api/{**rest}", upstream: echo }
+          - { id: down, path: "/down/{**rest}", upstream: down }
+        """;
 }
+
+/// <summary>The classes that share one <see cref="ObservedCluster"/> (they run one after another).</summary>
+[CollectionDefinition(ObservedCluster.Collection)]
+public sealed class ObservedClusterDefinition : ICollectionFixture<ObservedCluster>;

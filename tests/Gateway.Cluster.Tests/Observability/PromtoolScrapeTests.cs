@@ -7,7 +7,8 @@ namespace Gateway.Cluster.Tests.Observability;
 /// edge passes without a single finding. The silo's scrape must parse; what promtool lints there may only concern
 /// Orleans' own meters (no help text, millisecond units), never the gateway's series.
 /// </summary>
-public sealed class PromtoolScrapeTests(ObservedCluster fixture) : IClassFixture<ObservedCluster>
+[Collection(ObservedCluster.Collection)]
+public sealed class PromtoolScrapeTests(ObservedCluster fixture)
 {
     private const int LintProblemsExitCode = 3;
 
@@ -15,7 +16,7 @@ public sealed class PromtoolScrapeTests(ObservedCluster fixture) : IClassFixture
     public async Task PromtoolCheckMetrics_EdgeScrapeOfGatewayFamilies_PassesWithoutFindings()
     {
         await SendTrafficAsync();
-        var scrape = await ObservedCluster.ScrapeUntilAsync(fixture.Edge, t => t.Contains("gateway_redis_operation_duration_seconds_bucket{", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+        var scrape = await ObservedCluster.ScrapeUntilAsync(fixture.Edge, t => t.Contains("gateway_redis_operation_duration_seconds_bucket{", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "gateway_redis_operation_duration_seconds_bucket");
         var ours = OwnFamilies(scrape);
 
         var (exitCode, output) = await CheckMetricsAsync(ours);

@@ -99,21 +99,18 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
     /// </summary>
     internal static async Task WarmUpAsync(LocalCluster cluster, string client)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
         foreach (var edge in cluster.Edges)
         {
-            while (true)
-            {
-                using var request = new HttpRequestMessage(HttpMethod.Get, "/api/warm-up");
-                request.Headers.Add("X-Forwarded-For", client);
-                using var response = await edge.Client.SendAsync(request);
-                if (response.Headers.Contains("RateLimit") || DateTime.UtcNow > deadline)
+            await Eventually.UntilAsync(
+                async () =>
                 {
-                    break;
-                }
-
-                await Task.Delay(100);
-            }
+                    using var request = new HttpRequestMessage(HttpMethod.Get, "/api/warm-up");
+                    request.Headers.Add("X-Forwarded-For", client);
+                    using var response = await edge.Client.SendAsync(request);
+                    return response.Headers.Contains("RateLimit");
+                },
+                TimeSpan.FromSeconds(20),
+                $"{edge.Process.Name} deciding {client}'s warm-up request from its bucket (a RateLimit header)");
         }
 
         // Concurrent requests too, so the coalesced exact-mode path is not first run under the measured load.
@@ -125,22 +122,16 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
         })));
     }
 
-    private static async Task WaitForPolicyAsync(EdgeNode edge, string expected)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (DateTime.UtcNow < deadline)
-        {
-            using var response = await edge.Client.GetAsync(new Uri("/api/reload-probe", UriKind.Relative));
-            if (response.Headers.TryGetValues("RateLimit-Policy", out var values) && values.Single().Contains(expected, StringComparison.Ordinal))
+    private static async Task WaitForPolicyAsync(EdgeNode edge, string expected) =>
+        await Eventually.UntilAsync(
+            async () =>
             {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException("the edge did not apply the new gateway.yml");
-    }
+                using var response = await edge.Client.GetAsync(new Uri("/api/reload-probe", UriKind.Relative));
+                return response.Headers.TryGetValues("RateLimit-Policy", out var values) ? values.Single() : "no RateLimit-Policy header";
+            },
+            policy => policy.Contains(expected, StringComparison.Ordinal),
+            TimeSpan.FromSeconds(15),
+            $"{edge.Process.Name} applying the new gateway.yml ({expected})");
 
     private static async Task<List<(HttpStatusCode Status, TimeSpan Elapsed, string? ContentType)>> SampleAsync(EdgeNode edge, string client, int count)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using Gateway.Cluster.Tests.Infrastructure;
 
 namespace Gateway.Cluster.Tests.Sessions;
 
@@ -7,30 +8,17 @@ namespace Gateway.Cluster.Tests.Sessions;
 /// each step: a rollout replaces one pod at a time, so during it old and new edges serve the same clients. A cookie
 /// client keeps what each edge sends back; a bearer client keeps the token of its login. (The test identity upstream knows alice and bob.)
 /// </summary>
-public sealed class SecretRotationTests : IAsyncLifetime
+public sealed class SecretRotationTests() : ClusterFixture(silos: 1, edges: 1)
 {
     private const string OldSecret = "test-secret-0123456789abcdef0123456789abcdef"; // LocalCluster's SESSION_SECRET
     private const string NewSecret = "rotated-secret-0123456789abcdef0123456789ab";
 
-    private TestUpstream _upstream = null!;
-    private LocalCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        _cluster = await LocalCluster.StartAsync(SessionHttp.Config(_upstream.Address), silos: 1, edges: 1);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    protected override string Config(TestUpstream upstream) => SessionHttp.Config(upstream.Address);
 
     [Fact]
     public async Task ThreeStepRotation_OldAndNewEdgesOfEachRollout_RefuseNoSession()
     {
-        var before = _cluster.Edges[0];
+        var before = Cluster.Edges[0];
         var bearer = await SessionHttp.LoginAsync(before, "alice");
         var cookie = new CookieClient(bearer);
 
@@ -60,7 +48,7 @@ public sealed class SecretRotationTests : IAsyncLifetime
     [Fact]
     public async Task OneStepRotation_NotYetRestartedEdge_RefusesTheCookieANewEdgeResigned()
     {
-        var notRestarted = _cluster.Edges[0];
+        var notRestarted = Cluster.Edges[0];
         var cookie = new CookieClient(await SessionHttp.LoginAsync(notRestarted, "alice"));
 
         // Swapping the keys in one rollout: the restarted edge re-signs the cookie with a key the others do not know.
@@ -84,24 +72,8 @@ public sealed class SecretRotationTests : IAsyncLifetime
     /// A request that carries only what the test gives it. An edge's own <see cref="ClusterNode.Client"/> keeps the
     /// cookie of a login made through it and would send it along, so a refused token could pass on that cookie.
     /// </summary>
-    private static async Task<HttpResponseMessage> SendAsync(EdgeNode edge, string path, string? bearer = null, string? cookie = null)
-    {
-        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = edge.Client.BaseAddress };
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        if (bearer is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {bearer}");
-        }
-
-        if (cookie is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Cookie", cookie);
-        }
-
-        var response = await client.SendAsync(request);
-        await response.Content.LoadIntoBufferAsync();
-        return response;
-    }
+    private static Task<HttpResponseMessage> SendAsync(EdgeNode edge, string path, string? bearer = null, string? cookie = null) =>
+        SessionHttp.SendAsync(edge, HttpMethod.Get, path, bearer, cookie);
 
     private async Task<EdgeNode> StartEdgeAsync(string current, string? previous)
     {
@@ -111,14 +83,14 @@ public sealed class SecretRotationTests : IAsyncLifetime
             environment["SESSION_SECRET_PREVIOUS"] = previous;
         }
 
-        var edge = _cluster.AddEdge(environment);
+        var edge = Cluster.AddEdge(environment);
         await edge.WaitReadyAsync(TimeSpan.FromSeconds(60));
         return edge;
     }
 
     private async Task StopAsync(EdgeNode edge)
     {
-        _cluster.Edges.Remove(edge);
+        Cluster.Edges.Remove(edge);
         await edge.DisposeAsync();
     }
 

@@ -1,39 +1,27 @@
 using System.Net;
 using System.Text;
+using Gateway.Cluster.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace Gateway.Cluster.Tests.Sessions;
 
 /// <summary>Session state in a real redis-server: it survives a restart of every silo and edge, is stored as plain JSON, and goes on revocation.</summary>
-public sealed class SessionPersistenceTests : IAsyncLifetime
+public sealed class SessionPersistenceTests() : ClusterFixture(silos: 1, edges: 1)
 {
     private const string OldSecret = "test-secret-0123456789abcdef0123456789abcdef";
     private const string NewSecret = "rotated-secret-0123456789abcdef0123456789ab";
 
-    private TestUpstream _upstream = null!;
-    private LocalCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        _cluster = await LocalCluster.StartAsync(SessionHttp.Config(_upstream.Address), silos: 1, edges: 1);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    protected override string Config(TestUpstream upstream) => SessionHttp.Config(upstream.Address);
 
     [Fact]
     public async Task RestartEverySiloAndEdge_SessionStillValidAndStoredWithoutTypeNames()
     {
-        var token = await SessionHttp.LoginAsync(_cluster.Edges[0], "alice");
+        var token = await SessionHttp.LoginAsync(Cluster.Edges[0], "alice");
         var sessionId = token.Split('.')[2];
 
         await RestartEverythingAsync();
 
-        using var response = await SessionHttp.SendAsync(_cluster.Edges[0], HttpMethod.Get, "/api/private/after-restart", bearer: token);
+        using var response = await SessionHttp.SendAsync(Cluster.Edges[0], HttpMethod.Get, "/api/private/after-restart", bearer: token);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var stored = await StoredStateAsync(sessionId);
         Assert.Contains("\"user_id\":\"alice\"", stored, StringComparison.Ordinal);
@@ -45,15 +33,15 @@ public sealed class SessionPersistenceTests : IAsyncLifetime
     [Fact]
     public async Task Logout_StoredSession_DeletedFromRedisWithExpiryOnWhatRemains()
     {
-        var token = await SessionHttp.LoginAsync(_cluster.Edges[0], "bob");
+        var token = await SessionHttp.LoginAsync(Cluster.Edges[0], "bob");
         var sessionId = token.Split('.')[2];
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(_cluster.Redis.ConnectionString);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(Cluster.Redis.ConnectionString);
         var key = await SessionKeyAsync(redis, sessionId);
         Assert.NotNull(key);
         var ttl = await redis.GetDatabase().KeyTimeToLiveAsync(key.Value);
         Assert.NotNull(ttl); // no session key lives forever
 
-        using var logout = await SessionHttp.SendAsync(_cluster.Edges[0], HttpMethod.Post, "/auth/logout", bearer: token);
+        using var logout = await SessionHttp.SendAsync(Cluster.Edges[0], HttpMethod.Post, "/auth/logout", bearer: token);
 
         Assert.Equal(HttpStatusCode.NoContent, logout.StatusCode);
         Assert.False(await redis.GetDatabase().KeyExistsAsync(key.Value));
@@ -62,11 +50,11 @@ public sealed class SessionPersistenceTests : IAsyncLifetime
     [Fact]
     public async Task RotatedSecret_AfterEdgeRestart_OldTokenAcceptedAndResignedUnknownKeyRefused()
     {
-        var token = await SessionHttp.LoginAsync(_cluster.Edges[0], "alice");
-        await _cluster.Edges[0].DisposeAsync();
-        _cluster.Edges.Clear();
-        var rotated = _cluster.AddEdge(new Dictionary<string, string> { ["SESSION_SECRET"] = NewSecret, ["SESSION_SECRET_PREVIOUS"] = OldSecret });
-        var newOnly = _cluster.AddEdge(new Dictionary<string, string> { ["SESSION_SECRET"] = NewSecret });
+        var token = await SessionHttp.LoginAsync(Cluster.Edges[0], "alice");
+        await Cluster.Edges[0].DisposeAsync();
+        Cluster.Edges.Clear();
+        var rotated = Cluster.AddEdge(new Dictionary<string, string> { ["SESSION_SECRET"] = NewSecret, ["SESSION_SECRET_PREVIOUS"] = OldSecret });
+        var newOnly = Cluster.AddEdge(new Dictionary<string, string> { ["SESSION_SECRET"] = NewSecret });
         await Task.WhenAll(rotated.WaitReadyAsync(TimeSpan.FromSeconds(60)), newOnly.WaitReadyAsync(TimeSpan.FromSeconds(60)));
 
         using var accepted = await SessionHttp.SendAsync(rotated, HttpMethod.Get, "/api/private/rotated", cookie: $"gw_test={token}");
@@ -89,8 +77,8 @@ public sealed class SessionPersistenceTests : IAsyncLifetime
         await using var edge = ChildProcess.StartDotnet("edge-no-secret", "Gateway.Edge", new Dictionary<string, string>
         {
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort.Next()}",
-            ["REDIS_CONNECTION"] = _cluster.Redis.ConnectionString,
-            ["GATEWAY_CONFIG"] = _cluster.ConfigPath,
+            ["REDIS_CONNECTION"] = Cluster.Redis.ConnectionString,
+            ["GATEWAY_CONFIG"] = Cluster.ConfigPath,
         });
 
         var exitCode = await edge.WaitForExitAsync(TimeSpan.FromSeconds(30));
@@ -102,22 +90,22 @@ public sealed class SessionPersistenceTests : IAsyncLifetime
 
     private async Task RestartEverythingAsync()
     {
-        foreach (var node in _cluster.Edges.Concat<Gateway.Testing.ClusterNode>(_cluster.Silos))
+        foreach (var node in Cluster.Edges.Concat<Gateway.Testing.ClusterNode>(Cluster.Silos))
         {
             await node.DisposeAsync();
         }
 
-        _cluster.Edges.Clear();
-        _cluster.Silos.Clear();
-        var silo = _cluster.AddSilo();
+        Cluster.Edges.Clear();
+        Cluster.Silos.Clear();
+        var silo = Cluster.AddSilo();
         await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
-        var edge = _cluster.AddEdge();
+        var edge = Cluster.AddEdge();
         await edge.WaitReadyAsync(TimeSpan.FromSeconds(60));
     }
 
     private async Task<string> StoredStateAsync(string sessionId)
     {
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(_cluster.Redis.ConnectionString);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(Cluster.Redis.ConnectionString);
         var key = await SessionKeyAsync(redis, sessionId) ?? throw new InvalidOperationException("no stored session");
         return Encoding.UTF8.GetString((byte[])(await redis.GetDatabase().HashGetAsync(key, "data"))!);
     }

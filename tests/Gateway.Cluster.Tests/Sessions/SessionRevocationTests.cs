@@ -1,28 +1,17 @@
 using System.Diagnostics;
 using System.Net;
+using Gateway.Cluster.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Gateway.Cluster.Tests.Sessions;
 
 /// <summary>Two silos and three edges over a real redis-server: a revocation on one edge is refused by every edge within 1 s.</summary>
-public sealed class SessionRevocationTests(ITestOutputHelper output) : IAsyncLifetime
+/// <remarks>The tests share one cluster: each logs in its own user and revokes only that user's sessions.</remarks>
+public sealed class SessionRevocationTests(SessionRevocationTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<SessionRevocationTests.Fixture>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(1);
 
-    private TestUpstream _upstream = null!;
-    private LocalCluster _cluster = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        _cluster = await LocalCluster.StartAsync(SessionHttp.Config(_upstream.Address), silos: 2, edges: 3);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _cluster.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    private readonly LocalCluster _cluster = fixture.Cluster;
 
     [Fact]
     public async Task Logout_OnOneEdge_RefusedByEveryEdgeWithinOneSecond()
@@ -87,5 +76,10 @@ public sealed class SessionRevocationTests(ITestOutputHelper output) : IAsyncLif
                 await Task.Delay(20);
             }
         }
+    }
+
+    public sealed class Fixture() : ClusterFixture(silos: 2, edges: 3)
+    {
+        protected override string Config(TestUpstream upstream) => SessionHttp.Config(upstream.Address);
     }
 }

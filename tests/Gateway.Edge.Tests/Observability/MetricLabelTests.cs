@@ -83,21 +83,13 @@ public sealed partial class MetricLabelTests
         Assert.Same(GatewayMetrics.StatusLabel(status), GatewayMetrics.StatusLabel(status));
     }
 
-    private static async Task<string> ScrapeUntilAsync(TestEdge edge, string wanted)
-    {
-        var text = string.Empty;
-        for (var i = 0; i < 30 && !text.Contains(wanted, StringComparison.Ordinal); i++)
-        {
-            if (i > 0)
-            {
-                await Task.Delay(200);
-            }
-
-            text = await edge.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        }
-
-        return text;
-    }
+    private static Task<string> ScrapeUntilAsync(TestEdge edge, string wanted) =>
+        Eventually.UntilAsync(
+            () => edge.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative)),
+            text => text.Contains(wanted, StringComparison.Ordinal),
+            TimeSpan.FromSeconds(6),
+            $"/metrics showing {wanted}",
+            TimeSpan.FromMilliseconds(200));
 
     private static IEnumerable<string> LabelValues(string scrape, string series, string label) =>
         scrape.Split('\n')

@@ -15,45 +15,16 @@ namespace Gateway.Edge.Tests.Observability;
 /// (an <see cref="HttpContext"/> was current): every such line carries the request's <c>correlation_id</c>, the
 /// access line has the contract's fields, and 5xx answers and failures are logged at ERROR.
 /// </summary>
-public sealed class RequestLogTests : IAsyncLifetime
+/// <remarks>
+/// One edge for the class: each test finds its lines by its own correlation id, and what must hold for every line (a
+/// correlation id inside requests, no token) is checked over the lines of every test so far.
+/// </remarks>
+public sealed class RequestLogTests(RequestLogTests.Fixture fixture) : IClassFixture<RequestLogTests.Fixture>
 {
     private const string FailingGrainPath = "/observability-test/failing-grain";
     private const string AdminToken = "log-test-admin-token-7f3a9c-0123456789abcdef";
-    private readonly CapturingLoggerProvider _logs = new();
-    private TestUpstream _upstream = null!;
-    private TestEdge _edge = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        var closedPort = FreePort.Next();
-        _edge = await TestEdge.StartAsync(
-            $$"""
-            upstreams:
-              echo: { destinations: ["{{_upstream.Address}}"] }
-              slow: { destinations: ["{{_upstream.Address}}"], timeout: 200ms }
-              down: { destinations: ["http://127.0.0.1:{{closedPort}}"] }
-            routes:
-              - { id: echo, path: "/api/{**rest}", upstream: echo }
-              - { id: slow, path: "/slow/{**rest}", upstream: slow }
-              - { id: down, path: "/down/{**rest}", upstream: down }
-            """,
-            configure: builder =>
-            {
-                builder.Services.AddHttpContextAccessor();
-                builder.Logging.AddProvider(_logs);
-            },
-            map: app => app.MapGet(FailingGrainPath, async (IGrainFactory grains) => await grains.GetGrain<IUnimplementedGrain>(0).AnswerAsync()),
-            quiet: false,
-            $"--ADMIN_TOKEN={AdminToken}");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _edge.DisposeAsync();
-        await _upstream.DisposeAsync();
-        _logs.Dispose();
-    }
+    private readonly CapturingLoggerProvider _logs = fixture.Logs;
+    private readonly TestEdge _edge = fixture.Edge;
 
     [Theory]
     [InlineData("/api/ok", HttpStatusCode.OK)]
@@ -160,7 +131,7 @@ public sealed class RequestLogTests : IAsyncLifetime
     internal sealed record CapturedLine(string Text, JsonDocument Json, bool InsideRequest);
 
     /// <summary>Formats every entry with the production JSON formatter, noting whether an HttpContext was current.</summary>
-    private sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
+    internal sealed class CapturingLoggerProvider : ILoggerProvider, ISupportExternalScope
     {
         private readonly ConcurrentQueue<CapturedLine> _lines = new();
         private readonly HttpContextAccessor _http = new();
@@ -179,22 +150,13 @@ public sealed class RequestLogTests : IAsyncLifetime
             }
         }
 
-        public async Task<IReadOnlyList<CapturedLine>> WaitForAsync(Func<IReadOnlyList<CapturedLine>, bool> condition)
-        {
-            IReadOnlyList<CapturedLine> lines = [];
-            for (var attempt = 0; attempt < 100; attempt++)
-            {
-                lines = [.. _lines];
-                if (condition(lines))
-                {
-                    break;
-                }
-
-                await Task.Delay(50);
-            }
-
-            return lines;
-        }
+        public Task<IReadOnlyList<CapturedLine>> WaitForAsync(Func<IReadOnlyList<CapturedLine>, bool> condition) =>
+            Eventually.UntilAsync(
+                () => Task.FromResult<IReadOnlyList<CapturedLine>>([.. _lines]),
+                condition,
+                TimeSpan.FromSeconds(5),
+                "the expected log lines",
+                TimeSpan.FromMilliseconds(50));
 
         private void Write<TState>(string category, LogLevel level, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
@@ -216,6 +178,47 @@ public sealed class RequestLogTests : IAsyncLifetime
 
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
                 provider.Write(category, logLevel, eventId, state, exception, formatter);
+        }
+    }
+
+    /// <summary>The edge, with every log level on and its lines captured, that the tests of this class share.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        private TestUpstream _upstream = null!;
+
+        internal CapturingLoggerProvider Logs { get; } = new();
+
+        internal TestEdge Edge { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            _upstream = await TestUpstream.StartAsync();
+            Edge = await TestEdge.StartAsync(
+                $$"""
+                upstreams:
+                  echo: { destinations: ["{{_upstream.Address}}"] }
+                  slow: { destinations: ["{{_upstream.Address}}"], timeout: 200ms }
+                  down: { destinations: ["http://127.0.0.1:{{FreePort.Next()}}"] }
+                routes:
+                  - { id: echo, path: "/api/{**rest}", upstream: echo }
+                  - { id: slow, path: "/slow/{**rest}", upstream: slow }
+                  - { id: down, path: "/down/{**rest}", upstream: down }
+                """,
+                configure: builder =>
+                {
+                    builder.Services.AddHttpContextAccessor();
+                    builder.Logging.AddProvider(Logs);
+                },
+                map: app => app.MapGet(FailingGrainPath, async (IGrainFactory grains) => await grains.GetGrain<IUnimplementedGrain>(0).AnswerAsync()),
+                quiet: false,
+                $"--ADMIN_TOKEN={AdminToken}");
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Edge.DisposeAsync();
+            await _upstream.DisposeAsync();
+            Logs.Dispose();
         }
     }
 }

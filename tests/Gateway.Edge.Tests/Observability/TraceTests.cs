@@ -140,22 +140,12 @@ public sealed class TraceTests : IAsyncLifetime
 
         public override void OnEnd(Activity data) => _ended.Enqueue(data);
 
-        /// <summary>The spans of one trace (or all, for a null trace id) once they satisfy the condition, or after 10 s.</summary>
-        public async Task<IReadOnlyList<Activity>> WaitForAsync(ActivityTraceId? traceId, Func<IReadOnlyList<Activity>, bool> condition)
-        {
-            IReadOnlyList<Activity> spans = [];
-            for (var attempt = 0; attempt < 100; attempt++)
-            {
-                spans = [.. _ended.Where(span => traceId is null || span.TraceId == traceId)];
-                if (condition(spans))
-                {
-                    break;
-                }
-
-                await Task.Delay(100);
-            }
-
-            return spans;
-        }
+        /// <summary>The spans of one trace (or all, for a null trace id) once they satisfy the condition; fails after 10 s.</summary>
+        public Task<IReadOnlyList<Activity>> WaitForAsync(ActivityTraceId? traceId, Func<IReadOnlyList<Activity>, bool> condition) =>
+            Eventually.UntilAsync(
+                () => Task.FromResult<IReadOnlyList<Activity>>([.. _ended.Where(span => traceId is null || span.TraceId == traceId)]),
+                condition,
+                TimeSpan.FromSeconds(10),
+                $"the expected spans of trace {traceId?.ToString() ?? "(any)"}");
     }
 }

@@ -5,20 +5,20 @@ using Microsoft.AspNetCore.Http;
 namespace Gateway.Edge.Tests.Routing;
 
 /// <summary>What a client says about its address, URL or method reaches an upstream only where a route allows it.</summary>
-public sealed class ForwardedHeadersTests : IAsyncLifetime
+/// <remarks>
+/// The tests that only send requests share the class's edge (each finds its request upstream by its own marker); a test
+/// that reloads the configuration or needs another one starts its own edge.
+/// </remarks>
+public sealed class ForwardedHeadersTests(ForwardedHeadersTests.Fixture fixture) : IClassFixture<ForwardedHeadersTests.Fixture>
 {
     private static readonly string[] Spoofing = ["X-Real-IP", "X-Original-URL", "X-HTTP-Method-Override", "X-Original-Method", "X-Rewrite-URL", "X-HTTP-Method", "X-Method-Override"];
 
-    private TestUpstream _upstream = null!;
-
-    public async Task InitializeAsync() => _upstream = await TestUpstream.StartAsync();
-
-    public async Task DisposeAsync() => await _upstream.DisposeAsync();
+    private readonly TestUpstream _upstream = fixture.Upstream;
 
     [Fact]
     public async Task Proxy_RouteWithoutOptIn_DropsClientAddressUrlAndMethodHeaders()
     {
-        await using var edge = await TestEdge.StartAsync(Config());
+        var edge = fixture.Edge;
 
         var seen = await SendAsync(edge, "/api/plain/x", [.. Spoofing.Select(name => (name, "spoofed")), ("x_real_ip", "spoofed"), ("X_Forwarded_Host", "evil.example"), ("X-Keep-Me", "kept")]);
 
@@ -30,7 +30,7 @@ public sealed class ForwardedHeadersTests : IAsyncLifetime
     [Fact]
     public async Task Proxy_RouteWithOptIn_KeepsListedHeadersOnly()
     {
-        await using var edge = await TestEdge.StartAsync(Config());
+        var edge = fixture.Edge;
 
         var seen = await SendAsync(edge, "/api/opted/x", [.. Spoofing.Select(name => (name, "from-client"))]);
 
@@ -56,7 +56,7 @@ public sealed class ForwardedHeadersTests : IAsyncLifetime
     [Fact]
     public async Task Proxy_ClientForwardedHostProtoPrefix_ReplacedByTheGatewaysOwn()
     {
-        await using var edge = await TestEdge.StartAsync(Config());
+        var edge = fixture.Edge;
 
         var seen = await SendAsync(edge, "/api/plain/x", [("X-Forwarded-Host", "evil.example"), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Prefix", "/evil"), ("Forwarded", "for=198.51.100.1;host=evil.example")]);
 
@@ -69,7 +69,7 @@ public sealed class ForwardedHeadersTests : IAsyncLifetime
     [Fact]
     public async Task Proxy_NoTrustedProxies_ForwardedForIsThePeerOnly()
     {
-        await using var edge = await TestEdge.StartAsync(Config());
+        var edge = fixture.Edge;
 
         var seen = await SendAsync(edge, "/api/plain/x", [("X-Forwarded-For", "198.51.100.7, 203.0.113.9")]);
 
@@ -88,18 +88,7 @@ public sealed class ForwardedHeadersTests : IAsyncLifetime
         Assert.Equal("127.0.0.1", none["X-Forwarded-For"].ToString());
     }
 
-    private string Config(string extra = "") => $$"""
-        upstreams:
-          echo: { destinations: ["{{_upstream.Address}}"] }
-        routes:
-          - { id: plain, path: "/api/plain/{**rest}", upstream: echo, ratelimit: off }
-          - id: opted
-            path: "/api/opted/{**rest}"
-            upstream: echo
-            ratelimit: off
-            forward_client_headers: [x-real-ip, X-HTTP-METHOD-OVERRIDE]
-        {{extra}}
-        """;
+    private string Config(string extra = "") => Fixture.Config(_upstream, extra);
 
     private async Task<IHeaderDictionary> SendAsync(TestEdge edge, string path, (string Name, string Value)[] headers)
     {
@@ -114,5 +103,24 @@ public sealed class ForwardedHeadersTests : IAsyncLifetime
         using var response = await edge.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return _upstream.Received.Last(h => h["X-Correlation-ID"] == marker);
+    }
+
+    /// <summary>The edge with the class's default configuration, shared by the tests that do not change it.</summary>
+    public sealed class Fixture : EdgeFixture
+    {
+        internal static string Config(TestUpstream upstream, string extra = "") => $$"""
+            upstreams:
+              echo: { destinations: ["{{upstream.Address}}"] }
+            routes:
+              - { id: plain, path: "/api/plain/{**rest}", upstream: echo, ratelimit: off }
+              - id: opted
+                path: "/api/opted/{**rest}"
+                upstream: echo
+                ratelimit: off
+                forward_client_headers: [x-real-ip, X-HTTP-METHOD-OVERRIDE]
+            {{extra}}
+            """;
+
+        protected override string Config(TestUpstream upstream) => Config(upstream, string.Empty);
     }
 }

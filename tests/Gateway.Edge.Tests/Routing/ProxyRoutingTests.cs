@@ -4,31 +4,11 @@ using Gateway.Edge.Tests.Infrastructure;
 
 namespace Gateway.Edge.Tests.Routing;
 
-public sealed class ProxyRoutingTests : IAsyncLifetime
+/// <remarks>The tests share one edge: none changes its configuration, and each finds its own request by path or correlation id.</remarks>
+public sealed class ProxyRoutingTests(ProxyRoutingTests.Fixture fixture) : IClassFixture<ProxyRoutingTests.Fixture>
 {
-    private TestUpstream _upstream = null!;
-    private TestEdge _edge = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        var closedPort = FreePort.Next();
-        _edge = await TestEdge.StartAsync($$"""
-            upstreams:
-              echo: { destinations: ["{{_upstream.Address}}"], timeout: 1s }
-              down: { destinations: ["http://127.0.0.1:{{closedPort}}"] }
-            routes:
-              - { id: echo, path: "/api/echo/{**rest}", upstream: echo }
-              - { id: readonly, path: "/api/readonly/{**rest}", methods: [GET], upstream: echo }
-              - { id: down, path: "/api/down/{**rest}", upstream: down }
-            """);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _edge.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    private readonly TestUpstream _upstream = fixture.Upstream;
+    private readonly TestEdge _edge = fixture.Edge;
 
     [Fact]
     public async Task Get_MatchingRoute_ForwardsToUpstream()
@@ -133,5 +113,30 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
         Assert.False(string.IsNullOrEmpty(root.GetProperty("title").GetString()));
         Assert.False(string.IsNullOrEmpty(root.GetProperty("correlation_id").GetString()));
         return root;
+    }
+
+    public sealed class Fixture : EdgeFixture
+    {
+        protected override string Config(TestUpstream upstream) => $$"""
+            upstreams:
+              echo: { destinations: ["{{upstream.Address}}"], timeout: 1s }
+              down: { destinations: ["http://127.0.0.1:{{FreePort.Next()}}"] }
+            routes:
+              - { id: echo, path: "/api/echo/{**rest}", upstream: echo }
+              - { id: readonly, path: "/api/readonly/{**rest}", methods: [GET], upstream: echo }
+              - { id: down, path: "/api/down/{**rest}", upstream: down }
+            """;
+
+        /// <summary>The echo route has a 1 s timeout: its first call (cold connection and code) must not be a test's.</summary>
+        private protected override Task WarmUpAsync(TestEdge edge) =>
+            Eventually.UntilAsync(
+                async () =>
+                {
+                    using var response = await edge.Client.GetAsync(new Uri("/api/echo/warm-up", UriKind.Relative));
+                    return response.StatusCode;
+                },
+                status => status == HttpStatusCode.OK,
+                TimeSpan.FromSeconds(30),
+                "a first proxied call answering 200");
     }
 }

@@ -17,6 +17,15 @@ internal sealed class RecordingRateLimiter : IRateLimiter
     /// <summary>The forced backend-failure mode of each call that passed one, by key.</summary>
     public ConcurrentDictionary<string, BackendFailureMode> ForcedModes { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Forgets every call and setting, for the next test on the same edge.</summary>
+    public void Reset()
+    {
+        Calls.Clear();
+        Refused.Clear();
+        Unavailable.Clear();
+        ForcedModes.Clear();
+    }
+
     public ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, BackendFailureMode onBackendFailure, CancellationToken cancellationToken)
     {
         ForcedModes[clientKey] = onBackendFailure;

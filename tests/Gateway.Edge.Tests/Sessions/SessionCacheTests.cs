@@ -52,8 +52,32 @@ public sealed class SessionCacheTests
     }
 
     [Fact]
-    public void Lifetime_BoundsRevocationDelay_AtMostHalfASecond()
+    public void TryGet_HalfASecondAfterSet_MissesSoARevocationElsewhereIsSeenWithinHalfASecond()
     {
-        Assert.True(SessionCache.Lifetime <= TimeSpan.FromMilliseconds(500));
+        var time = new FakeTimeProvider();
+        var cache = new SessionCache(time);
+        cache.Set("s1", Active("alice"));
+        time.Advance(TimeSpan.FromMilliseconds(250));
+        Assert.True(cache.TryGet("s1", out _));
+
+        // Another edge revoked the session: this edge goes on answering from its cache only until the entry expires.
+        time.Advance(TimeSpan.FromMilliseconds(250));
+
+        Assert.False(cache.TryGet("s1", out _));
+    }
+
+    [Fact]
+    public void Set_AgainAfterExpiry_ServesTheNewAnswerForAnotherLifetime()
+    {
+        var time = new FakeTimeProvider();
+        var cache = new SessionCache(time);
+        cache.Set("s1", Active("alice"));
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        cache.Set("s1", Active("bob"));
+
+        time.Advance(TimeSpan.FromMilliseconds(250));
+
+        Assert.True(cache.TryGet("s1", out var lookup));
+        Assert.Equal("bob", lookup.Session!.Identity.UserId);
     }
 }

@@ -8,27 +8,13 @@ namespace Gateway.Edge.Tests.Sessions;
 /// The session cookie is read by its exact name only, and the gateway's credentials never reach an upstream in any
 /// spelling (cookie named <c>gw_test</c>, as in <see cref="SessionEdgeTests"/>).
 /// </summary>
-public sealed class SessionCredentialEdgeTests : IAsyncLifetime
+/// <remarks>The tests share one edge and one session of alice, which none of them ends; each finds its request upstream by its own marker.</remarks>
+public sealed class SessionCredentialEdgeTests(SessionCredentialEdgeTests.Fixture fixture) : IClassFixture<SessionCredentialEdgeTests.Fixture>
 {
-    private TestUpstream _upstream = null!;
-    private TestEdge _edge = null!;
-    private SessionTestClient _client = null!;
-    private string _token = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        _edge = await TestEdge.StartAsync(SessionEdgeTests.Config(_upstream.Address), $"--SESSION_SECRET={SessionEdgeTests.Secret}");
-        _client = new SessionTestClient(_edge.Client.BaseAddress!);
-        _token = (await _client.LoginAsync("alice", "alice")).Token!;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _edge.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    private readonly TestUpstream _upstream = fixture.Upstream;
+    private readonly TestEdge _edge = fixture.Edge;
+    private readonly SessionTestClient _client = fixture.Client;
+    private readonly string _token = fixture.Token;
 
     [Theory]
     [InlineData("GW_TEST={0}")]
@@ -163,5 +149,34 @@ public sealed class SessionCredentialEdgeTests : IAsyncLifetime
     {
         var session = _token.Split('.')[2];
         Assert.All(seen, header => Assert.DoesNotContain(session, string.Join('\n', header.Value.ToArray()), StringComparison.Ordinal));
+    }
+
+    /// <summary>The edge, upstream, client and logged-in token the tests of this class share.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        internal TestUpstream Upstream { get; private set; } = null!;
+
+        internal TestEdge Edge { get; private set; } = null!;
+
+        internal SessionTestClient Client { get; private set; } = null!;
+
+        internal string Token { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Upstream = await TestUpstream.StartAsync();
+            Edge = await TestEdge.StartAsync(SessionEdgeTests.Config(Upstream.Address), $"--SESSION_SECRET={SessionEdgeTests.Secret}");
+            Client = new SessionTestClient(Edge.Client.BaseAddress!);
+            // Login fails closed when its limiter misses the decision budget (a cold grain on a loaded machine): retry that.
+            var login = await Eventually.UntilAsync(() => Client.LoginAsync("alice", "alice"), l => l.Status == HttpStatusCode.OK, TimeSpan.FromSeconds(30), "alice's login", TimeSpan.FromMilliseconds(500));
+            Token = login.Token!;
+        }
+
+        public async Task DisposeAsync()
+        {
+            Client.Dispose();
+            await Edge.DisposeAsync();
+            await Upstream.DisposeAsync();
+        }
     }
 }

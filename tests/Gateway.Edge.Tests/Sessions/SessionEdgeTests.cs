@@ -13,14 +13,27 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 namespace Gateway.Edge.Tests.Sessions;
 
 /// <summary>Sessions through an embedded edge in front of a real Kestrel upstream that is also the identity upstream.</summary>
-public sealed class SessionEdgeTests : IAsyncLifetime
+/// <remarks>
+/// One edge for the whole class (its tests run one after another): each test logs in the sessions it uses, finds what the
+/// upstream received by its own correlation id or by counting from where it started, and starts with a clean limiter.
+/// </remarks>
+public sealed class SessionEdgeTests : IClassFixture<SessionEdgeTests.Fixture>, IDisposable
 {
     internal const string Secret = "edge-test-secret-0123456789abcdef0123456789";
 
-    private readonly RecordingRateLimiter _limiter = new();
-    private TestUpstream _upstream = null!;
-    private TestEdge _edge = null!;
-    private SessionTestClient _client = null!;
+    private readonly RecordingRateLimiter _limiter;
+    private readonly TestUpstream _upstream;
+    private readonly TestEdge _edge;
+    private readonly SessionTestClient _client;
+
+    public SessionEdgeTests(Fixture fixture)
+    {
+        _limiter = fixture.Limiter;
+        _limiter.Reset();
+        _upstream = fixture.Upstream;
+        _edge = fixture.Edge;
+        _client = new SessionTestClient(_edge.Client.BaseAddress!);
+    }
 
     /// <param name="upstream">The test upstream, also the identity upstream.</param>
     /// <param name="extra">Top-level sections to add.</param>
@@ -39,19 +52,7 @@ public sealed class SessionEdgeTests : IAsyncLifetime
         {{extra}}
         """;
 
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        _edge = await TestEdge.StartAsync(Config(_upstream.Address), services => services.AddSingleton<IRateLimiter>(_limiter), $"--SESSION_SECRET={Secret}", "--ADMIN_TOKEN=admin-test-token-0123456789abcdefghij");
-        _client = new SessionTestClient(_edge.Client.BaseAddress!);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _edge.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    public void Dispose() => _client.Dispose();
 
     [Fact]
     public async Task Login_ValidCredentials_ReturnsTokenAndSetsHardenedCookie()
@@ -395,4 +396,26 @@ public sealed class SessionEdgeTests : IAsyncLifetime
 
     private static List<string> Reasons(MetricCollector<long> collector) =>
         [.. collector.GetMeasurementSnapshot().Select(m => (string)m.Tags["reason"]!)];
+
+    /// <summary>The edge (with a recording limiter) and the upstream the tests of this class share.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        internal RecordingRateLimiter Limiter { get; } = new();
+
+        internal TestUpstream Upstream { get; private set; } = null!;
+
+        internal TestEdge Edge { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Upstream = await TestUpstream.StartAsync();
+            Edge = await TestEdge.StartAsync(Config(Upstream.Address), services => services.AddSingleton<IRateLimiter>(Limiter), $"--SESSION_SECRET={Secret}", "--ADMIN_TOKEN=admin-test-token-0123456789abcdefghij");
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Edge.DisposeAsync();
+            await Upstream.DisposeAsync();
+        }
+    }
 }

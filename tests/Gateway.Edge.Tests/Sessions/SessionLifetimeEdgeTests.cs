@@ -10,38 +10,20 @@ using Microsoft.Extensions.Time.Testing;
 namespace Gateway.Edge.Tests.Sessions;
 
 /// <summary>Key rotation and idle expiry through an embedded edge; the session clock is a <see cref="FakeTimeProvider"/>.</summary>
-public sealed class SessionLifetimeEdgeTests : IAsyncLifetime
+/// <remarks>
+/// One edge and one session clock for the class: each test logs in its own sessions and measures from the clock's
+/// reading at its start, so the time earlier tests moved on cannot matter.
+/// </remarks>
+public sealed class SessionLifetimeEdgeTests(SessionLifetimeEdgeTests.Fixture fixture) : IClassFixture<SessionLifetimeEdgeTests.Fixture>, IDisposable
 {
     private const string Current = "current-secret-0123456789abcdef0123456789";
     private const string Previous = "previous-secret-0123456789abcdef0123456789";
 
-    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
-    private TestUpstream _upstream = null!;
-    private TestEdge _edge = null!;
-    private SessionTestClient _client = null!;
+    private readonly FakeTimeProvider _clock = fixture.Clock;
+    private readonly TestEdge _edge = fixture.Edge;
+    private readonly SessionTestClient _client = new(fixture.Edge.Client.BaseAddress!);
 
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        _edge = await TestEdge.StartAsync(
-            SessionEdgeTests.Config(_upstream.Address, session: "max_lifetime: 40m"),
-            services =>
-            {
-                services.AddKeyedSingleton<TimeProvider>(SessionClock.Key, _clock);
-                services.AddSingleton<IRateLimiter>(new RecordingRateLimiter());
-            },
-            $"--SESSION_SECRET={Current}",
-            $"--SESSION_SECRET_PREVIOUS={Previous}",
-            "--SESSION_TTL=10m");
-        _client = new SessionTestClient(_edge.Client.BaseAddress!);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _edge.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    public void Dispose() => _client.Dispose();
 
     [Fact]
     public async Task PreviousKeyToken_DuringRotation_AcceptedAndCookieResignedWithCurrentKey()
@@ -135,5 +117,36 @@ public sealed class SessionLifetimeEdgeTests : IAsyncLifetime
         var login = await _client.LoginAsync("bob", "bob");
 
         Assert.Contains($"\"expires_at\":\"{(_clock.GetUtcNow() + TimeSpan.FromMinutes(10)).UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}\"", login.Body, StringComparison.Ordinal);
+    }
+
+    /// <summary>The edge (with rotated keys, a 10 min TTL and a 40 min max lifetime) and the clock the tests share.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        internal FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+        internal TestUpstream Upstream { get; private set; } = null!;
+
+        internal TestEdge Edge { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Upstream = await TestUpstream.StartAsync();
+            Edge = await TestEdge.StartAsync(
+                SessionEdgeTests.Config(Upstream.Address, session: "max_lifetime: 40m"),
+                services =>
+                {
+                    services.AddKeyedSingleton<TimeProvider>(SessionClock.Key, Clock);
+                    services.AddSingleton<IRateLimiter>(new RecordingRateLimiter());
+                },
+                $"--SESSION_SECRET={Current}",
+                $"--SESSION_SECRET_PREVIOUS={Previous}",
+                "--SESSION_TTL=10m");
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Edge.DisposeAsync();
+            await Upstream.DisposeAsync();
+        }
     }
 }

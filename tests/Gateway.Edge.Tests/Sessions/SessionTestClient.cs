@@ -31,22 +31,7 @@ internal sealed class SessionTestClient(Uri baseAddress) : IDisposable
 
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? bearer = null, string? cookie = null, IReadOnlyDictionary<string, string>? headers = null)
     {
-        using var request = new HttpRequestMessage(method, path);
-        if (bearer is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Authorization", $"Bearer {bearer}");
-        }
-
-        if (cookie is not null)
-        {
-            request.Headers.TryAddWithoutValidation("Cookie", cookie);
-        }
-
-        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
+        using var request = CredentialRequest.Create(method, path, bearer, cookie, headers);
         return await _http.SendAsync(request);
     }
 

@@ -151,10 +151,14 @@ public sealed class GatewayConfigStoreTests : IDisposable
     {
         File.WriteAllText(ConfigPath, OneRoute);
         using var store = Load();
-        await store.StartAsync(CancellationToken.None);
 
+        // Changed before the watcher exists, so no file event ever reports it: only the 5 s poll can find it.
         File.WriteAllText(ConfigPath, TwoRoutes);
-        _time.Advance(TimeSpan.FromSeconds(5));
+        await store.StartAsync(CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromMilliseconds(1));
+        Assert.Single(store.Current.Routes);
+
+        _time.Advance(TimeSpan.FromMilliseconds(1));
 
         Assert.Equal(2, store.Current.Routes.Length);
         await store.StopAsync(CancellationToken.None);
