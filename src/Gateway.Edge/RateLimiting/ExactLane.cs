@@ -25,7 +25,10 @@ internal sealed class ExactLane
 /// One request waiting in an <see cref="ExactLane"/>. It completes with its decision, or with the exception that kept the
 /// call from answering; the request cancels it when it stops waiting (budget spent or aborted), so no call counts it.
 /// </summary>
-internal sealed class ExactWaiter(RateLimitRate rate) : TaskCompletionSource<RateLimitDecision>(TaskCreationOptions.RunContinuationsAsynchronously)
+internal sealed class ExactWaiter(RateLimitRate rate, TimeSpan budget) : TaskCompletionSource<RateLimitDecision>(TaskCreationOptions.RunContinuationsAsynchronously)
 {
     public RateLimitRate Rate { get; } = rate;
+
+    /// <summary>How long this request may wait for the grain in all.</summary>
+    public TimeSpan Budget { get; } = budget;
 }

@@ -24,7 +24,7 @@ internal sealed class ExactModeLimiter(IGrainFactory grains, EdgeClock clock, Ba
     /// <summary>Buckets with a call in flight (a lane lives only while its call does).</summary>
     public int Lanes => _lanes.Count;
 
-    public async ValueTask<RateLimitDecision> AcquireAsync(string bucket, RateLimitRate rate, CancellationToken cancellationToken)
+    public async ValueTask<RateLimitDecision> AcquireAsync(string bucket, RateLimitRate rate, TimeSpan budget, CancellationToken cancellationToken)
     {
         var started = clock.NowTicks;
         if (_denials.IsDenied(bucket, started, out var retryAfter))
@@ -47,7 +47,7 @@ internal sealed class ExactModeLimiter(IGrainFactory grains, EdgeClock clock, Ba
 
                 if (lane.Busy)
                 {
-                    waiter = new ExactWaiter(rate);
+                    waiter = new ExactWaiter(rate, budget);
                     lane.Pending.Add(waiter);
                 }
 
@@ -57,19 +57,19 @@ internal sealed class ExactModeLimiter(IGrainFactory grains, EdgeClock clock, Ba
         }
 
         return waiter is null
-            ? await AskAloneAsync(lane, bucket, rate, cancellationToken)
+            ? await AskAloneAsync(lane, bucket, rate, budget, cancellationToken)
             : await AwaitTurnAsync(waiter, bucket, started, cancellationToken);
     }
 
     /// <summary>The uncontended path: one call for one request, awaited directly; whoever queued meanwhile goes next.</summary>
-    private async ValueTask<RateLimitDecision> AskAloneAsync(ExactLane lane, string bucket, RateLimitRate rate, CancellationToken cancellationToken)
+    private async ValueTask<RateLimitDecision> AskAloneAsync(ExactLane lane, string bucket, RateLimitRate rate, TimeSpan budget, CancellationToken cancellationToken)
     {
         var sentAt = clock.NowTicks;
         RateLimitGrant grant;
         try
         {
             grant = await grains.GetGrain<IRateLimitGrain>(bucket).AcquireAsync(rate).AsTask()
-                .WaitAsync(GrainRateLimiter.DecisionBudget, clock.Time, cancellationToken);
+                .WaitAsync(budget, clock.Time, cancellationToken);
         }
         catch (Exception ex) when (BackendFailures.IsUnavailable(ex, cancellationToken))
         {
@@ -98,7 +98,7 @@ internal sealed class ExactModeLimiter(IGrainFactory grains, EdgeClock clock, Ba
     {
         try
         {
-            var left = GrainRateLimiter.DecisionBudget - TimeSpan.FromTicks(clock.NowTicks - started);
+            var left = waiter.Budget - TimeSpan.FromTicks(clock.NowTicks - started);
             if (left <= TimeSpan.Zero)
             {
                 throw new TimeoutException("The rate-limit decision budget ran out.");
@@ -199,7 +199,7 @@ internal sealed class ExactModeLimiter(IGrainFactory grains, EdgeClock clock, Ba
             {
                 var grain = grains.GetGrain<IRateLimitGrain>(bucket);
                 var call = batch.Count == 1 ? grain.AcquireAsync(rate) : grain.AcquireManyAsync(rate, batch.Count);
-                var grant = await call.AsTask().WaitAsync(GrainRateLimiter.DecisionBudget, clock.Time);
+                var grant = await call.AsTask().WaitAsync(batch.Max(waiter => waiter.Budget), clock.Time);
                 Complete(batch, bucket, sentAt, grant);
             }
             catch (Exception ex)

@@ -18,7 +18,7 @@ internal sealed class FastModeLimiter(IGrainFactory grains, EdgeClock clock, Bac
     /// <summary>Buckets this edge holds lease state for.</summary>
     public int Slots => _slots.Count;
 
-    public async ValueTask<RateLimitDecision> AcquireAsync(string policyName, string clientKey, RateLimitRate rate, CancellationToken cancellationToken)
+    public async ValueTask<RateLimitDecision> AcquireAsync(string policyName, string clientKey, RateLimitRate rate, TimeSpan budget, CancellationToken cancellationToken)
     {
         // Keyed by the pair: the grain key string is built once, when a bucket's slot is created, not per request.
         var slot = _slots.GetOrAdd(new SlotKey(policyName, clientKey), static key => new LeaseSlot(RateLimitKeys.Bucket(key.Policy, key.Client)));
@@ -50,7 +50,7 @@ internal sealed class FastModeLimiter(IGrainFactory grains, EdgeClock clock, Bac
                 pending = slot.Refill ??= RefillAsync(slot, bucket, rate, now);
             }
 
-            var left = GrainRateLimiter.DecisionBudget - TimeSpan.FromTicks(clock.NowTicks - started);
+            var left = budget - TimeSpan.FromTicks(clock.NowTicks - started);
             try
             {
                 if (left <= TimeSpan.Zero)

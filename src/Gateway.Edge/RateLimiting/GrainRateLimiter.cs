@@ -45,15 +45,15 @@ internal sealed class GrainRateLimiter : IRateLimiter
     public static RateLimitRate RateOf(RateLimitPolicy policy) => new(policy.Requests, policy.Period.Ticks, policy.Burst);
 
     public ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, CancellationToken cancellationToken) =>
-        AcquireAsync(policyName, policy, clientKey, _config.Current.RateLimit.OnBackendFailure, cancellationToken);
+        AcquireAsync(policyName, policy, clientKey, _config.Current.RateLimit.OnBackendFailure, DecisionBudget, cancellationToken);
 
-    public ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, BackendFailureMode onBackendFailure, CancellationToken cancellationToken)
+    public ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, BackendFailureMode onBackendFailure, TimeSpan budget, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(policy);
         var rate = RateOf(policy);
         var decision = _config.Current.RateLimit.Mode == RateLimitMode.Fast
-            ? _fast.AcquireAsync(policyName, clientKey, rate, cancellationToken)
-            : _exact.AcquireAsync(RateLimitKeys.Bucket(policyName, clientKey), rate, cancellationToken);
+            ? _fast.AcquireAsync(policyName, clientKey, rate, budget, cancellationToken)
+            : _exact.AcquireAsync(RateLimitKeys.Bucket(policyName, clientKey), rate, budget, cancellationToken);
         return decision.IsCompletedSuccessfully
             ? ValueTask.FromResult(Decide(decision.Result, onBackendFailure))
             : DecideAsync(decision, onBackendFailure);

@@ -15,11 +15,11 @@ public interface IRateLimiter
     ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, CancellationToken cancellationToken);
 
     /// <summary>
-    /// As <see cref="AcquireAsync(string, RateLimitPolicy, string, CancellationToken)"/>, but when the grains do not answer
-    /// the decision follows <paramref name="onBackendFailure"/> instead of <c>ratelimit.on_backend_failure</c> (login
-    /// limits always pass <see cref="BackendFailureMode.Closed"/>).
+    /// As <see cref="AcquireAsync(string, RateLimitPolicy, string, CancellationToken)"/>, but the grains get
+    /// <paramref name="budget"/> to answer, and when they do not the decision follows <paramref name="onBackendFailure"/>
+    /// instead of <c>ratelimit.on_backend_failure</c> (login limits: closed, with a budget a cold bucket can meet).
     /// </summary>
-    ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, BackendFailureMode onBackendFailure, CancellationToken cancellationToken);
+    ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, BackendFailureMode onBackendFailure, TimeSpan budget, CancellationToken cancellationToken);
 }
 
 /// <summary>One decision.</summary>

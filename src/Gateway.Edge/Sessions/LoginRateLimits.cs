@@ -31,6 +31,12 @@ internal sealed class LoginRateLimits(IRateLimiter limiter, GatewayMetrics metri
     /// <summary>100 attempts a minute per user name from anywhere, at most 50 at once.</summary>
     public static readonly RateLimitPolicy PerUser = new(100, TimeSpan.FromMinutes(1), 50);
 
+    /// <summary>
+    /// How long a login waits for its limits: logins are rare and fail closed, so a bucket that must first be activated
+    /// (the usual case for a login) gets time to answer rather than a 503.
+    /// </summary>
+    public static readonly TimeSpan DecisionBudget = TimeSpan.FromSeconds(1);
+
     /// <summary>The longest user name used as a key; longer ones are cut (they are counted, not stored).</summary>
     public const int MaxUserNameLength = 128;
 
@@ -145,7 +151,7 @@ internal sealed class LoginRateLimits(IRateLimiter limiter, GatewayMetrics metri
 
     private async ValueTask<bool> AcquireAsync(HttpContext context, string policyName, RateLimitPolicy policy, string key)
     {
-        var decision = await limiter.AcquireAsync(policyName, policy, key, BackendFailureMode.Closed, context.RequestAborted);
+        var decision = await limiter.AcquireAsync(policyName, policy, key, BackendFailureMode.Closed, DecisionBudget, context.RequestAborted);
         if (decision.Allowed)
         {
             return true;

@@ -88,7 +88,7 @@ public sealed class PromtoolScrapeTests(ObservedCluster fixture)
             await edge.WaitReadyAsync(TimeSpan.FromSeconds(60));
             using var ok = await edge.Client.GetAsync(new Uri("/api/promtool", UriKind.Relative));
             Assert.Equal(System.Net.HttpStatusCode.OK, ok.StatusCode);
-            var scrape = await ObservedCluster.ScrapeUntilAsync(edge, t => t.Contains("gateway_requests_total{", StringComparison.Ordinal), TimeSpan.FromSeconds(20));
+            var scrape = await ObservedCluster.ScrapeUntilAsync(edge, t => t.Contains("gateway_requests_total{", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "gateway_requests_total");
 
             var (exitCode, output) = await CheckMetricsAsync(scrape);
 

@@ -26,7 +26,7 @@ internal sealed class RecordingRateLimiter : IRateLimiter
         ForcedModes.Clear();
     }
 
-    public ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, BackendFailureMode onBackendFailure, CancellationToken cancellationToken)
+    public ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, BackendFailureMode onBackendFailure, TimeSpan budget, CancellationToken cancellationToken)
     {
         ForcedModes[clientKey] = onBackendFailure;
         if (Unavailable.ContainsKey(clientKey))
