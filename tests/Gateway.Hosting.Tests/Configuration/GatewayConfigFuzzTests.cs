@@ -12,39 +12,8 @@ public sealed class GatewayConfigFuzzTests
 {
     private const int Files = 3000;
 
-    private const string Valid = """
-        upstreams:
-          user-service:
-            destinations: ["http://127.0.0.1:5001"]
-            timeout: 30s
-            health_check: { path: /health, interval: 10s }
-          post-service:
-            destinations: ["http://127.0.0.1:5002", "http://127.0.0.1:5003"]
-        routes:
-          - id: users
-            path: /api/users/{**rest}
-            methods: [GET, POST, PUT, DELETE]
-            upstream: user-service
-            auth: required
-            ratelimit: { requests: 10, period: 1s, burst: 5 }
-          - id: posts
-            path: /api/posts/{**rest}
-            upstream: post-service
-            auth: optional
-            ratelimit: off
-        session:
-          ttl: 30m
-          cookie: gw_session
-          secure_cookie: true
-          login: { upstream: user-service, path: /auth/verify }
-        ratelimit:
-          default: { requests: 100, period: 60s, burst: 100 }
-          tiers:
-            pro: { requests: 1000, period: 60s, burst: 1000 }
-          mode: exact
-          on_backend_failure: open
-        trusted_proxies: ["10.0.0.0/8", "::1"]
-        """;
+    /// <summary>A valid file to mutate: the parser tests' example of every section.</summary>
+    private const string Valid = GatewayConfigParserTests.ContractExample;
 
     private static readonly string[] Tokens =
     [

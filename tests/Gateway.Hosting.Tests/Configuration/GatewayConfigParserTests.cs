@@ -4,7 +4,8 @@ namespace Gateway.Hosting.Tests.Configuration;
 
 public sealed class GatewayConfigParserTests
 {
-    private const string ContractExample = """
+    /// <summary>The documented example file; the fuzz test mutates it too.</summary>
+    internal const string ContractExample = """
         upstreams:
           user-service:
             destinations: ["http://127.0.0.1:5001"]
