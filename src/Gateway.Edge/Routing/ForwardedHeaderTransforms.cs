@@ -56,8 +56,13 @@ internal sealed class ForwardedHeaderTransforms : ITransformProvider
         {
             Drop(transform.ProxyRequest.Headers, dropped);
             var http = transform.HttpContext;
-            var trusted = http.GatewayRequest().Config.TrustedProxies;
-            var chain = ClientAddressResolver.ForwardedFor(http.Connection.RemoteIpAddress, http.Request.Headers[ForwardedFor], trusted);
+            var request = http.GatewayRequest();
+            var sent = http.Request.Headers[ForwardedFor];
+
+            // Without a client chain the chain is the peer, which the first step already resolved: no second parse.
+            var chain = sent.Count == 0
+                ? (request.ClientAddress == GatewayRequestFeature.UnknownClient ? null : request.ClientAddress)
+                : ClientAddressResolver.ForwardedFor(http.Connection.RemoteIpAddress, sent, request.Config.TrustedProxies);
             transform.ProxyRequest.Headers.Remove(ForwardedFor);
             if (chain is not null)
             {

@@ -77,6 +77,14 @@ public sealed class ForwardedHeadersTests(ForwardedHeadersTests.Fixture fixture)
     }
 
     [Fact]
+    public async Task Proxy_NoClientForwardedFor_ForwardedForIsThePeer()
+    {
+        var seen = await SendAsync(fixture.Edge, "/api/plain/x", []);
+
+        Assert.Equal("127.0.0.1", seen["X-Forwarded-For"].ToString());
+    }
+
+    [Fact]
     public async Task Proxy_TrustedProxies_ForwardedForIsResolvedClientThenTrustedHopsThenPeer()
     {
         await using var edge = await TestEdge.StartAsync(Config("trusted_proxies: [\"127.0.0.0/8\", \"10.0.0.0/8\"]"));
