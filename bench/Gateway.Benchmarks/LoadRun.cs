@@ -14,7 +14,7 @@ internal static class LoadRun
 {
     private static readonly RateLimitPolicy Unlimited = new(10_000_000, TimeSpan.FromSeconds(1), 10_000_000);
 
-    public static async Task<int> RunAsync(int buckets)
+    public static async Task<int> RunAsync(int buckets, int? manyClients = null)
     {
         var serviceId = "bench";
         var clusterId = "bench-" + Guid.NewGuid().ToString("N")[..6];
@@ -46,6 +46,14 @@ internal static class LoadRun
         Console.WriteLine(FormattableString.Invariant($"silo pid {silo.Id}: DOTNET_gcServer={Environment.GetEnvironmentVariable("BENCH_SILO_GCSERVER") ?? "0"}, GC threads [{ServerGcThreads(silo.Id)}]"));
         await using var edge = await BenchmarkHost.StartAsync("exact", gatewayPort, serviceId, clusterId);
         var probe = edge.Grains.GetGrain<IClusterProbeGrain>(0);
+        if (manyClients is { } clients)
+        {
+            var seconds = int.Parse(Environment.GetEnvironmentVariable("BENCH_DURATION") ?? "10", CultureInfo.InvariantCulture);
+            await ManyClientsRun.RunAsync(silo.Id, edge, edge.Grains.GetGrain<IManagementGrain>(0), clients, TimeSpan.FromSeconds(seconds), inFlight: 256);
+            Directory.Delete(directory, recursive: true);
+            return 0;
+        }
+
 
         // Warm up both paths.
         for (var i = 0; i < 5_000; i++)

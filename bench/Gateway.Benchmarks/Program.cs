@@ -3,12 +3,19 @@ using BenchmarkDotNet.Running;
 using Gateway.Benchmarks;
 
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- load [buckets]   the load run against a silo process
+// dotnet run -c Release --project bench/Gateway.Benchmarks -- many [clients]    exact mode, many distinct clients: silo CPU per decision, bytes per bucket
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- session           what a session check adds to a request
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- [BenchmarkDotNet arguments]
 if (args is ["load", ..])
 {
     var buckets = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
     return await LoadRun.RunAsync(buckets);
+}
+
+if (args is ["many", ..])
+{
+    var clients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
+    return await LoadRun.RunAsync(0, clients);
 }
 
 if (args is ["session"])

@@ -48,6 +48,7 @@ public static class LogEvents
     public const int RateLimitBucketActivated = 302;
     public const int RateLimitBucketDeactivated = 303;
     public const int RateLimitConflictMerged = 304;
+    public const int RateLimitWarmUpFailed = 305;
 
     // 310-319: the edge's rate limiter.
     public const int RateLimiterUnavailable = 310;

@@ -1,84 +1,89 @@
-using System.Collections.Concurrent;
 using Gateway.Grains.Contracts;
 
 namespace Gateway.Edge.RateLimiting;
 
 /// <summary>
-/// Exact mode: the grain decides every request the deny cache does not already answer. A request for a bucket with no
-/// call in flight asks at once; requests that arrive while one is in flight go together in the next call, which the
-/// grain judges as that many sequential requests (a hot key costs one grain call per round trip, not one per request).
-/// When the grain does not answer within the budget the decision says so (<see cref="RateLimitDecision.BackendUnavailable"/>)
-/// and the caller applies <c>on_backend_failure</c>.
+/// Exact mode: the bucket's shard grain decides every request the deny cache does not already answer. A request whose
+/// shard has no call in flight asks at once; requests that arrive while one is in flight, for any bucket of that shard,
+/// go together in the next call, which the shard judges in order (a burst of many clients costs one call per shard per
+/// round trip, not one per client). When the grain does not answer within the budget the decision says so
+/// (<see cref="RateLimitDecision.BackendUnavailable"/>) and the caller applies <c>on_backend_failure</c>.
 /// </summary>
-internal sealed class ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable)
+internal sealed class ExactModeLimiter
 {
-    /// <summary>Most requests one coalesced call carries.</summary>
+    /// <summary>Most requests one batched call carries.</summary>
     private const int MaxBatch = 1024;
 
-    private readonly DenyCache _denials = new(clock);
-    private readonly ConcurrentDictionary<string, ExactLane> _lanes = new(StringComparer.Ordinal);
+    private readonly IGrainFactory _grains;
+    private readonly EdgeClock _clock;
+    private readonly BackendFailures _unavailable;
+    private readonly DenyCache _denials;
+    private readonly ExactLane[] _lanes;
+
+    public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable)
+    {
+        _grains = grains;
+        _clock = clock;
+        _unavailable = unavailable;
+        _denials = new DenyCache(clock);
+        _lanes = new ExactLane[RateLimitKeys.ShardCount];
+        for (var shard = 0; shard < _lanes.Length; shard++)
+        {
+            _lanes[shard] = new ExactLane(shard);
+        }
+    }
 
     /// <summary>Buckets this edge currently answers 429 for without asking.</summary>
     public int CachedDenials => _denials.Count;
 
-    /// <summary>Buckets with a call in flight (a lane lives only while its call does).</summary>
-    public int Lanes => _lanes.Count;
+    /// <summary>Shards with a call in flight.</summary>
+    public int Lanes => _lanes.Count(lane => Volatile.Read(ref lane.Busy));
 
     public async ValueTask<RateLimitDecision> AcquireAsync(string bucket, RateLimitRate rate, TimeSpan budget, CancellationToken cancellationToken)
     {
-        var started = clock.NowTicks;
+        var started = _clock.NowTicks;
         if (_denials.IsDenied(bucket, started, out var retryAfter))
         {
             return new RateLimitDecision(false, 0, retryAfter, false);
         }
 
-        // No call in flight for this bucket: ask at once, alone. Otherwise wait for the next coalesced call.
-        ExactLane lane;
+        // No call in flight for this shard: ask at once, alone. Otherwise wait for the next batched call.
+        var lane = _lanes[RateLimitKeys.Shard(bucket)];
         ExactWaiter? waiter = null;
-        while (true)
+        lock (lane.Gate)
         {
-            lane = _lanes.GetOrAdd(bucket, static _ => new ExactLane());
-            lock (lane.Gate)
+            if (lane.Busy)
             {
-                if (lane.Retired)
-                {
-                    continue;
-                }
-
-                if (lane.Busy)
-                {
-                    waiter = new ExactWaiter(rate, budget);
-                    lane.Pending.Add(waiter);
-                }
-
-                lane.Busy = true;
-                break;
+                waiter = new ExactWaiter(bucket, rate, budget);
+                lane.Pending.Add(waiter);
             }
+
+            lane.Busy = true;
         }
 
         return waiter is null
             ? await AskAloneAsync(lane, bucket, rate, budget, cancellationToken)
-            : await AwaitTurnAsync(waiter, bucket, started, cancellationToken);
+            : await AwaitTurnAsync(waiter, started, cancellationToken);
     }
 
     /// <summary>The uncontended path: one call for one request, awaited directly; whoever queued meanwhile goes next.</summary>
     private async ValueTask<RateLimitDecision> AskAloneAsync(ExactLane lane, string bucket, RateLimitRate rate, TimeSpan budget, CancellationToken cancellationToken)
     {
-        var sentAt = clock.NowTicks;
+        var sentAt = _clock.NowTicks;
         RateLimitGrant grant;
         try
         {
-            grant = await grains.GetGrain<IRateLimitGrain>(bucket).AcquireAsync(rate).AsTask()
-                .WaitAsync(budget, clock.Time, cancellationToken);
+            grant = await _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask()
+                .WaitAsync(budget, _clock.Time, cancellationToken);
         }
         catch (Exception ex) when (BackendFailures.IsUnavailable(ex, cancellationToken))
         {
-            HandOver(lane, bucket);
-            return unavailable.Report(bucket, ex);
+            HandOver(lane);
+            return _unavailable.Report(bucket, ex);
         }
         catch (OperationCanceledException)
         {
-            HandOver(lane, bucket);
+            HandOver(lane);
             throw;
         }
 
@@ -87,28 +92,28 @@ internal sealed class ExactModeLimiter(IGrainFactory grains, EdgeClock clock, Ba
             _denials.Deny(bucket, sentAt + grant.WaitTicks);
         }
 
-        HandOver(lane, bucket);
+        HandOver(lane);
         return grant.Granted > 0
             ? new RateLimitDecision(true, grant.Remaining, TimeSpan.FromTicks(grant.WaitTicks), false)
             : new RateLimitDecision(false, 0, TimeSpan.FromTicks(grant.WaitTicks), false);
     }
 
-    /// <summary>A queued request: waits for its coalesced call within what is left of its own budget.</summary>
-    private async ValueTask<RateLimitDecision> AwaitTurnAsync(ExactWaiter waiter, string bucket, long started, CancellationToken cancellationToken)
+    /// <summary>A queued request: waits for its batched call within what is left of its own budget.</summary>
+    private async ValueTask<RateLimitDecision> AwaitTurnAsync(ExactWaiter waiter, long started, CancellationToken cancellationToken)
     {
         try
         {
-            var left = waiter.Budget - TimeSpan.FromTicks(clock.NowTicks - started);
+            var left = waiter.Budget - TimeSpan.FromTicks(_clock.NowTicks - started);
             if (left <= TimeSpan.Zero)
             {
                 throw new TimeoutException("The rate-limit decision budget ran out.");
             }
 
-            return await waiter.Task.WaitAsync(left, clock.Time, cancellationToken);
+            return await waiter.Task.WaitAsync(left, _clock.Time, cancellationToken);
         }
         catch (Exception ex) when (Abandon(waiter) && BackendFailures.IsUnavailable(ex, cancellationToken))
         {
-            return unavailable.Report(bucket, ex);
+            return _unavailable.Report(waiter.Bucket, ex);
         }
     }
 
@@ -119,88 +124,73 @@ internal sealed class ExactModeLimiter(IGrainFactory grains, EdgeClock clock, Ba
         return true;
     }
 
-    /// <summary>The call in flight is done: hands the lane to the queued requests, or retires it when none wait.</summary>
-    private void HandOver(ExactLane lane, string bucket)
+    /// <summary>The call in flight is done: hands the lane to the queued requests, or frees it when none wait.</summary>
+    private void HandOver(ExactLane lane)
     {
         lock (lane.Gate)
         {
             if (lane.Pending.Count == 0)
             {
-                Retire(lane, bucket);
+                lane.Busy = false;
                 return;
             }
         }
 
-        _ = PumpAsync(lane, bucket);
+        _ = PumpAsync(lane);
     }
 
-    /// <summary>Called under the lane's lock.</summary>
-    private void Retire(ExactLane lane, string bucket)
-    {
-        lane.Busy = false;
-        lane.Retired = true;
-        _lanes.TryRemove(KeyValuePair.Create(bucket, lane));
-    }
-
-    /// <summary>
-    /// Asks for the queued requests, one call at a time, until none wait: each call carries every waiting request of one
-    /// rate (at most <see cref="MaxBatch"/>), and the grain judges them in order at one instant.
-    /// </summary>
-    private async Task PumpAsync(ExactLane lane, string bucket)
+    /// <summary>Asks for the queued requests, one call at a time, until none wait; each call carries every waiting request (at most <see cref="MaxBatch"/>).</summary>
+    private async Task PumpAsync(ExactLane lane)
     {
         var batch = new List<ExactWaiter>();
         while (true)
         {
             batch.Clear();
-            RateLimitRate? rate = null;
             lock (lane.Gate)
             {
-                var kept = 0;
                 var pending = lane.Pending;
-                for (var i = 0; i < pending.Count; i++)
+                var taken = 0;
+                for (; taken < pending.Count && batch.Count < MaxBatch; taken++)
                 {
-                    var waiter = pending[i];
-                    if (waiter.Task.IsCompleted)
+                    if (!pending[taken].Task.IsCompleted)
                     {
-                        continue;
-                    }
-
-                    rate ??= waiter.Rate;
-                    if (batch.Count < MaxBatch && waiter.Rate.Equals(rate))
-                    {
-                        batch.Add(waiter);
-                    }
-                    else
-                    {
-                        pending[kept++] = waiter;
+                        batch.Add(pending[taken]);
                     }
                 }
 
-                pending.RemoveRange(kept, pending.Count - kept);
-                if (rate is null)
+                pending.RemoveRange(0, taken);
+                if (batch.Count == 0 && pending.Count == 0)
                 {
-                    Retire(lane, bucket);
+                    lane.Busy = false;
                     return;
                 }
             }
 
-            var sentAt = clock.NowTicks;
-            if (_denials.IsDenied(bucket, sentAt, out var retryAfter))
+            var sentAt = _clock.NowTicks;
+            var asks = ExactBatch.Group(batch, _denials, sentAt);
+            if (asks.Count == 0)
             {
-                foreach (var waiter in batch)
-                {
-                    waiter.TrySetResult(new RateLimitDecision(false, 0, retryAfter, false));
-                }
-
                 continue;
             }
 
             try
             {
-                var grain = grains.GetGrain<IRateLimitGrain>(bucket);
-                var call = batch.Count == 1 ? grain.AcquireAsync(rate) : grain.AcquireManyAsync(rate, batch.Count);
-                var grant = await call.AsTask().WaitAsync(batch.Max(waiter => waiter.Budget), clock.Time);
-                Complete(batch, bucket, sentAt, grant);
+                var grain = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard);
+                var budget = batch.Max(waiter => waiter.Budget);
+                if (asks.Count == 1 && asks[0].Waiters.Count == 1)
+                {
+                    var ask = asks[0];
+                    var grant = await grain.AcquireAsync(ask.Bucket, ask.Rate).AsTask().WaitAsync(budget, _clock.Time);
+                    ExactBatch.Complete(ask, _denials, sentAt, grant);
+                }
+                else
+                {
+                    var grants = await grain.AcquireBatchAsync(ExactBatch.Message(asks)).AsTask().WaitAsync(budget, _clock.Time);
+                    for (var i = 0; i < asks.Count; i++)
+                    {
+                        ExactBatch.Complete(asks[i], _denials, sentAt, grants.Items[i]);
+                    }
+                }
             }
             catch (Exception ex)
             {
@@ -208,37 +198,6 @@ internal sealed class ExactModeLimiter(IGrainFactory grains, EdgeClock clock, Ba
                 {
                     waiter.TrySetException(ex);
                 }
-            }
-        }
-    }
-
-    /// <summary>
-    /// Files one call's answer: the first <see cref="RateLimitGrant.Granted"/> requests still waiting are admitted (each
-    /// seeing what its own sequential call would have), the rest denied; a token of a request that gave up meanwhile goes
-    /// to the next one, so admissions never exceed what the grain granted.
-    /// </summary>
-    private void Complete(List<ExactWaiter> batch, string bucket, long sentAt, RateLimitGrant grant)
-    {
-        if (grant.Granted < batch.Count)
-        {
-            _denials.Deny(bucket, sentAt + grant.WaitTicks);
-        }
-
-        var denied = new RateLimitDecision(false, 0, TimeSpan.FromTicks(grant.WaitTicks), false);
-        var left = grant.Granted;
-        foreach (var waiter in batch)
-        {
-            if (left == 0)
-            {
-                waiter.TrySetResult(denied);
-                continue;
-            }
-
-            var remaining = grant.Remaining + left - 1;
-            var wait = remaining > 0 ? 0 : grant.WaitTicks;
-            if (waiter.TrySetResult(new RateLimitDecision(true, remaining, TimeSpan.FromTicks(wait), false)))
-            {
-                left--;
             }
         }
     }

@@ -96,7 +96,7 @@ internal sealed class FastModeLimiter(IGrainFactory grains, EdgeClock clock, Bac
         RateLimitGrant? grant = null;
         try
         {
-            grant = await grains.GetGrain<IRateLimitGrain>(bucket).LeaseAsync(rate, want, returning);
+            grant = await grains.GetGrain<IRateLimitShardGrain>(slot.Shard).LeaseAsync(bucket, rate, want, returning);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

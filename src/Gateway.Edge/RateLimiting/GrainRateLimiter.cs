@@ -36,7 +36,7 @@ internal sealed class GrainRateLimiter : IRateLimiter
     /// <summary>Buckets this edge currently answers 429 for without asking (exact mode).</summary>
     internal int CachedDenials => _exact.CachedDenials;
 
-    /// <summary>Buckets with an exact-mode call in flight on this edge (a lane lives only while its call does).</summary>
+    /// <summary>Shards with an exact-mode call in flight on this edge.</summary>
     internal int ExactLanes => _exact.Lanes;
 
     /// <summary>Buckets this edge holds lease state for (fast mode).</summary>
@@ -64,8 +64,9 @@ internal sealed class GrainRateLimiter : IRateLimiter
     {
         try
         {
-            return await _grains.GetGrain<IRateLimitGrain>(RateLimitKeys.Bucket(policyName, clientKey))
-                .PeekAsync(RateOf(policy)).AsTask().WaitAsync(TimeSpan.FromSeconds(1), _clock.Time, cancellationToken);
+            var bucket = RateLimitKeys.Bucket(policyName, clientKey);
+            return await _grains.GetGrain<IRateLimitShardGrain>(RateLimitKeys.Shard(bucket))
+                .PeekAsync(bucket, RateOf(policy)).AsTask().WaitAsync(TimeSpan.FromSeconds(1), _clock.Time, cancellationToken);
         }
         catch (Exception ex) when (BackendFailures.IsUnavailable(ex, cancellationToken))
         {

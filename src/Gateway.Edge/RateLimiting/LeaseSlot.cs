@@ -9,8 +9,11 @@ internal sealed class LeaseSlot(string bucket)
 {
     public Lock Gate { get; } = new();
 
-    /// <summary>The grain key of the bucket this slot spends leases of.</summary>
+    /// <summary>The name of the bucket this slot spends leases of.</summary>
     public string Bucket { get; } = bucket;
+
+    /// <summary>The shard that holds the bucket.</summary>
+    public int Shard { get; } = Gateway.Grains.Contracts.RateLimitKeys.Shard(bucket);
 
     /// <summary>The lease being spent.</summary>
     public Lease Active;

@@ -1,4 +1,5 @@
 using Gateway.Grains;
+using Gateway.Grains.RateLimiting;
 using Gateway.Grains.Sessions;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Observability;
@@ -105,6 +106,7 @@ public static class OrleansHostingExtensions
         silo.Configure<GrainCollectionOptions>(options => options.CollectionQuantum = TimeSpan.FromSeconds(15));
         silo.AddActivityPropagation();
         silo.AddDashboard();
+        silo.AddRateLimitShardWarmUp();
         return silo;
     }
 

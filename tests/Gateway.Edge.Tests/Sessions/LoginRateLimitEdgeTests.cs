@@ -93,8 +93,8 @@ public class SilentGrains : DispatchProxy
     public static IGrainFactory Create() => DispatchProxy.Create<IGrainFactory, SilentGrains>();
 
     protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
-        targetMethod is { Name: nameof(IGrainFactory.GetGrain), ReturnType: var type } && type == typeof(IRateLimitGrain)
-            ? DispatchProxy.Create<IRateLimitGrain, SilentGrain>()
+        targetMethod is { Name: nameof(IGrainFactory.GetGrain), ReturnType: var type } && type == typeof(IRateLimitShardGrain)
+            ? DispatchProxy.Create<IRateLimitShardGrain, SilentGrain>()
             : throw new NotSupportedException(targetMethod?.Name);
 }
 

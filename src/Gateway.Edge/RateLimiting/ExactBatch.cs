@@ -1,0 +1,84 @@
+using Gateway.Grains.Contracts;
+
+namespace Gateway.Edge.RateLimiting;
+
+/// <summary>
+/// One batched exact-mode call: the waiting requests of one shard grouped by bucket (and rate), each group one ask of as
+/// many tokens as it has requests, and the answer filed back to the requests.
+/// </summary>
+internal static class ExactBatch
+{
+    /// <summary>
+    /// Groups <paramref name="batch"/> by bucket and rate, oldest first; requests whose bucket the deny cache already
+    /// answers are denied here and not asked for.
+    /// </summary>
+    public static List<BucketAsk> Group(List<ExactWaiter> batch, DenyCache denials, long now)
+    {
+        var asks = new List<BucketAsk>(batch.Count);
+        var index = new Dictionary<string, int>(batch.Count, StringComparer.Ordinal);
+        foreach (var waiter in batch)
+        {
+            if (denials.IsDenied(waiter.Bucket, now, out var retryAfter))
+            {
+                waiter.TrySetResult(new RateLimitDecision(false, 0, retryAfter, false));
+                continue;
+            }
+
+            if (index.TryGetValue(waiter.Bucket, out var i) && asks[i].Rate.Equals(waiter.Rate))
+            {
+                asks[i].Waiters.Add(waiter);
+                continue;
+            }
+
+            index[waiter.Bucket] = asks.Count;
+            asks.Add(new BucketAsk(waiter.Bucket, waiter.Rate, [waiter]));
+        }
+
+        return asks;
+    }
+
+    public static RateLimitAsks Message(List<BucketAsk> asks)
+    {
+        var items = new RateLimitAsk[asks.Count];
+        for (var i = 0; i < items.Length; i++)
+        {
+            items[i] = new RateLimitAsk(asks[i].Bucket, asks[i].Rate, asks[i].Waiters.Count);
+        }
+
+        return new RateLimitAsks(items);
+    }
+
+    /// <summary>
+    /// Files one bucket's answer: the first <see cref="RateLimitGrant.Granted"/> requests still waiting are admitted (each
+    /// seeing what its own sequential call would have), the rest denied; a token of a request that gave up meanwhile goes
+    /// to the next one, so admissions never exceed what the grain granted.
+    /// </summary>
+    public static void Complete(BucketAsk ask, DenyCache denials, long sentAt, RateLimitGrant grant)
+    {
+        if (grant.Granted < ask.Waiters.Count)
+        {
+            denials.Deny(ask.Bucket, sentAt + grant.WaitTicks);
+        }
+
+        var denied = new RateLimitDecision(false, 0, TimeSpan.FromTicks(grant.WaitTicks), false);
+        var left = grant.Granted;
+        foreach (var waiter in ask.Waiters)
+        {
+            if (left == 0)
+            {
+                waiter.TrySetResult(denied);
+                continue;
+            }
+
+            var remaining = grant.Remaining + left - 1;
+            var wait = remaining > 0 ? 0 : grant.WaitTicks;
+            if (waiter.TrySetResult(new RateLimitDecision(true, remaining, TimeSpan.FromTicks(wait), false)))
+            {
+                left--;
+            }
+        }
+    }
+}
+
+/// <summary>The requests of one bucket (at one rate) in a batch.</summary>
+internal sealed record BucketAsk(string Bucket, RateLimitRate Rate, List<ExactWaiter> Waiters);
