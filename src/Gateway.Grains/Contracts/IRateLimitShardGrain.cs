@@ -95,7 +95,7 @@ public static class RateLimitKeys
     /// Shards in the cluster. Part of where a bucket lives (with its checkpoint): changing it moves buckets to other
     /// shards, which do not know them, so it must stay the same for every silo and edge of a cluster and across upgrades.
     /// </summary>
-    public const int ShardCount = 64;
+    public const int ShardCount = 16;
 
     /// <summary>The name of the bucket of <paramref name="clientKey"/> under <paramref name="policyName"/>.</summary>
     public static string Bucket(string policyName, string clientKey) => string.Concat(policyName, "|", clientKey);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Gateway.Edge.RateLimiting;
+using Gateway.Grains.Contracts;
 using Gateway.Edge.Tests.Infrastructure;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Observability;
@@ -67,6 +68,31 @@ public sealed class RateLimitMiddlewareTests : IAsyncLifetime
         Assert.All(admitted.Where(d => d.Remaining > 0), d => Assert.Equal(TimeSpan.Zero, d.RetryAfter));
         Assert.InRange(admitted.Single(d => d.Remaining == 0).RetryAfter, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(6));
         Assert.All(decisions.Where(d => !d.Allowed), d => Assert.InRange(d.RetryAfter, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(6)));
+    }
+
+    [Fact]
+    public async Task AcquireAsync_ConcurrentExactOnManyKeysOfOneShard_AdmitsExactlyBurstPerKey()
+    {
+        var limiter = _edge.Services.GetRequiredService<GrainRateLimiter>();
+        var policy = new RateLimitPolicy(3, TimeSpan.FromMinutes(1), 3);
+        var roomy = new RateLimitPolicy(1000, TimeSpan.FromMinutes(1), 1000);
+        var clients = Enumerable.Range(0, 20_000).Select(i => "ip:203.0.114." + i)
+            .GroupBy(client => RateLimitKeys.Shard(RateLimitKeys.Bucket("batched", client)))
+            .First().Take(24).ToList();
+
+        // Warm the single and the batched call paths on other keys of the same shard (JIT on a busy machine).
+        await Task.WhenAll(clients.Select(client => limiter.AcquireAsync("batched-warm", roomy, client, CancellationToken.None).AsTask()));
+
+        // 24 clients of one shard, 6 requests each at once: they share this edge's one call in flight for the shard.
+        var decisions = await Task.WhenAll(clients.SelectMany(client => Enumerable.Range(0, 6).Select(async _ =>
+            (Client: client, Decision: await limiter.AcquireAsync("batched", policy, client, CancellationToken.None)))));
+
+        Assert.DoesNotContain(decisions, d => d.Decision.BackendUnavailable);
+        Assert.All(decisions.GroupBy(d => d.Client), perClient =>
+        {
+            var admitted = perClient.Where(d => d.Decision.Allowed).Select(d => d.Decision.Remaining).Order().ToList();
+            Assert.Equal([0, 1, 2], admitted);
+        });
     }
 
     [Fact]
