@@ -27,6 +27,9 @@ internal sealed partial class RateLimitShardGrain : Grain, IRateLimitShardGrain
     private readonly ShardBuckets _buckets = new();
     private long _lastSweep;
 
+    /// <summary>When every bucket of the stored checkpoint is full again: from then on it is deleted (UTC ticks).</summary>
+    private long _checkpointFullAt;
+
     public RateLimitShardGrain(
         [PersistentState("shard", StorageNames.RateLimits)] IPersistentState<RateLimitShardState> state,
         [FromKeyedServices(RateLimitClock.Key)] TimeProvider time,
@@ -41,6 +44,7 @@ internal sealed partial class RateLimitShardGrain : Grain, IRateLimitShardGrain
     {
         var checkpoint = _state.State.Buckets;
         _buckets.Restore(checkpoint);
+        _checkpointFullAt = checkpoint.Count == 0 ? 0 : checkpoint.Values.Max();
         LogActivated(_logger, GrainContext.GrainId, checkpoint.Count);
 
         // The checkpoint is kept by the buckets alone (a write sets the map, the map is dropped after it).
@@ -117,16 +121,21 @@ internal sealed partial class RateLimitShardGrain : Grain, IRateLimitShardGrain
 
     private async Task OnTimerAsync(CancellationToken cancellationToken)
     {
-        if (_buckets.Dirty)
+        try
         {
-            try
+            if (_buckets.Dirty)
             {
                 await SaveAsync(cancellationToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            else if (_state.RecordExists && _checkpointFullAt <= Now)
             {
-                LogCheckpointFailed(_logger, GrainContext.GrainId, ex);
+                // Nothing stored is in debt any more: a checkpoint lives only while some bucket needs it.
+                await _state.ClearStateAsync(cancellationToken);
             }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogCheckpointFailed(_logger, GrainContext.GrainId, ex);
         }
 
         // A bucket called since the last sweep stays until the next one, so a steady client is not re-created each time.
@@ -156,7 +165,7 @@ internal sealed partial class RateLimitShardGrain : Grain, IRateLimitShardGrain
 
     private async Task WriteAsync(CancellationToken cancellationToken)
     {
-        _state.State.Buckets = _buckets.Snapshot(Now);
+        var snapshot = _state.State.Buckets = _buckets.Snapshot(Now);
         try
         {
             if (_state.State.Buckets.Count > 0)
@@ -169,6 +178,7 @@ internal sealed partial class RateLimitShardGrain : Grain, IRateLimitShardGrain
             }
 
             _buckets.Saved();
+            _checkpointFullAt = snapshot.Count == 0 ? 0 : snapshot.Values.Max();
         }
         finally
         {

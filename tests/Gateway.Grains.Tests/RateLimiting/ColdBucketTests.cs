@@ -3,6 +3,7 @@ using Gateway.Grains.RateLimiting;
 using Gateway.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Orleans.Storage;
 using Orleans.TestingHost;
 using StackExchange.Redis;
 
@@ -74,5 +75,32 @@ public sealed class ColdBucketTests : IAsyncLifetime
         var after = await shard.AcquireAsync(bucket, rate);
 
         Assert.Equal(0, after.Granted);
+    }
+
+    [Fact]
+    public async Task Checkpoint_BucketInDebtThenFullAgain_WrittenThenDeleted()
+    {
+        var rate = new RateLimitRate(5, TimeSpan.TicksPerSecond, 5);
+        var bucket = RateLimitKeys.Bucket("default", "user:dave");
+        var shard = _cluster.Client.GetGrain<IRateLimitShardGrain>(RateLimitKeys.Shard(bucket));
+        var storage = ((InProcessSiloHandle)_cluster.Silos[0]).ServiceProvider.GetRequiredKeyedService<IGrainStorage>(StorageNames.RateLimits);
+        async Task<Dictionary<string, long>?> StoredAsync()
+        {
+            var state = new GrainState<RateLimitShardState>(new RateLimitShardState());
+            await storage.ReadStateAsync("shard", shard.GetGrainId(), state);
+            return state.RecordExists ? state.State!.Buckets : null;
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            await shard.AcquireAsync(bucket, rate);
+        }
+
+        // The shard's timer writes within its checkpoint delay (real time); the clock of the buckets stands still meanwhile.
+        var written = await Eventually.UntilAsync(StoredAsync, stored => stored?.ContainsKey(bucket) == true, TimeSpan.FromSeconds(10), "the checkpoint holds the bucket in debt");
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await Eventually.UntilAsync(async () => await StoredAsync() is null, TimeSpan.FromSeconds(10), "the checkpoint is deleted once the bucket is full");
+
+        Assert.Equal(_time.GetUtcNow().UtcTicks - TimeSpan.FromSeconds(1).Ticks, written![bucket]);
     }
 }
