@@ -65,6 +65,7 @@ internal sealed class BenchmarkHost : IAsyncDisposable
                 silo.UseLocalhostClustering(FreePort.Next(), FreePort.Next(), serviceId: serviceId, clusterId: clusterId);
                 silo.AddMemoryGrainStorage(Gateway.Grains.StorageNames.RateLimits);
                 silo.Services.AddKeyedSingleton(Gateway.Grains.RateLimiting.RateLimitClock.Key, TimeProvider.System);
+                Gateway.Grains.RateLimiting.RateLimitShardWarmUp.AddRateLimitShardWarmUp(silo);
             });
         }
 

@@ -4,6 +4,7 @@ using Gateway.Benchmarks;
 
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- load [buckets]   the load run against a silo process
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- many [clients]    exact mode, many distinct clients: silo CPU per decision, bytes per bucket
+// dotnet run -c Release --project bench/Gateway.Benchmarks -- many-embedded [clients]   the same with the silo in this process
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- session           what a session check adds to a request
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- [BenchmarkDotNet arguments]
 if (args is ["load", ..])
@@ -16,6 +17,12 @@ if (args is ["many", ..])
 {
     var clients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
     return await LoadRun.RunAsync(0, clients);
+}
+
+if (args is ["many-embedded", ..])
+{
+    var clients = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 10_000;
+    return await ManyClientsRun.RunEmbeddedAsync(clients, TimeSpan.FromSeconds(15));
 }
 
 if (args is ["session"])

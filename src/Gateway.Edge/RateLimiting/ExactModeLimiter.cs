@@ -19,6 +19,8 @@ internal sealed class ExactModeLimiter
     private readonly BackendFailures _unavailable;
     private readonly DenyCache _denials;
     private readonly ExactLane[] _lanes;
+    private long _calls;
+    private long _asked;
 
     public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable)
     {
@@ -35,6 +37,9 @@ internal sealed class ExactModeLimiter
 
     /// <summary>Buckets this edge currently answers 429 for without asking.</summary>
     public int CachedDenials => _denials.Count;
+
+    /// <summary>Grain calls made, and the requests they carried (their ratio is the mean batch).</summary>
+    public (long Calls, long Requests) Batching => (Interlocked.Read(ref _calls), Interlocked.Read(ref _asked));
 
     /// <summary>Shards with a call in flight.</summary>
     public int Lanes => _lanes.Count(lane => Volatile.Read(ref lane.Busy));
@@ -70,6 +75,7 @@ internal sealed class ExactModeLimiter
     private async ValueTask<RateLimitDecision> AskAloneAsync(ExactLane lane, string bucket, RateLimitRate rate, TimeSpan budget, CancellationToken cancellationToken)
     {
         var sentAt = _clock.NowTicks;
+        Counted(1);
         RateLimitGrant grant;
         try
         {
@@ -115,6 +121,12 @@ internal sealed class ExactModeLimiter
         {
             return _unavailable.Report(waiter.Bucket, ex);
         }
+    }
+
+    private void Counted(long requests)
+    {
+        Interlocked.Increment(ref _calls);
+        Interlocked.Add(ref _asked, requests);
     }
 
     /// <summary>Stops <paramref name="waiter"/> from being counted by a later call; always true (used in a filter).</summary>
@@ -173,6 +185,7 @@ internal sealed class ExactModeLimiter
                 continue;
             }
 
+            Counted(asks.Sum(ask => ask.Waiters.Count));
             try
             {
                 var grain = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard);

@@ -39,6 +39,9 @@ internal sealed class GrainRateLimiter : IRateLimiter
     /// <summary>Shards with an exact-mode call in flight on this edge.</summary>
     internal int ExactLanes => _exact.Lanes;
 
+    /// <summary>Exact-mode grain calls and the requests they carried.</summary>
+    internal (long Calls, long Requests) ExactBatching => _exact.Batching;
+
     /// <summary>Buckets this edge holds lease state for (fast mode).</summary>
     internal int LeaseSlots => _fast.Slots;
 
