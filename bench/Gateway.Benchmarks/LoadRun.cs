@@ -254,7 +254,7 @@ internal static class LoadRun
         return string.Join(", ", names.GroupBy(n => n, StringComparer.Ordinal).Select(g => g.Key + " x" + g.Count()));
     }
 
-    private static long Rss(int pid)
+    internal static long Rss(int pid)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {

@@ -26,14 +26,14 @@ internal static class ManyClientsRun
         Console.WriteLine(FormattableString.Invariant($"== exact mode, {what}, {clients} distinct clients, {inFlight} in flight, {duration.TotalSeconds:F0} s =="));
         var silos = (await management.GetHosts(onlyActive: true)).Keys.ToArray();
         await management.ForceGarbageCollection(silos);
-        var rssEmpty = Rss(siloPid);
+        var rssEmpty = LoadRun.Rss(siloPid);
         var keys = Enumerable.Range(0, clients).Select(i => "ip:100.64." + (i >> 8) + "." + (i & 255)).ToArray();
 
         // Every bucket once (activations, JIT), then the timed run.
         var first = await DriveAsync(edge, keys, inFlight, TimeSpan.MaxValue, clients);
         Console.WriteLine(FormattableString.Invariant($"first decision of each new key, {inFlight} in flight: p50 {first.P50:F2} ms, p99 {first.P99:F2} ms, max {first.Max:F1} ms, over 50 ms: {first.Missed}"));
         await management.ForceGarbageCollection(silos);
-        var rssActive = Rss(siloPid);
+        var rssActive = LoadRun.Rss(siloPid);
         Console.WriteLine(FormattableString.Invariant($"silo RSS after forced GC {rssEmpty / 1048576.0:F1} MiB -> {rssActive / 1048576.0:F1} MiB with {clients} buckets: {(rssActive - rssEmpty) / (double)clients:F0} bytes per active bucket"));
 
         // A new key now and then while the cluster is otherwise idle: what the first decision of a new client costs.
@@ -95,19 +95,6 @@ internal static class ManyClientsRun
     {
         var fields = File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-    }
-
-    private static long Rss(int pid)
-    {
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-        {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-            {
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-            }
-        }
-
-        return 0;
     }
 
     private readonly record struct Result(int Count, double Seconds, double P50, double P99, double Max, int Missed);
