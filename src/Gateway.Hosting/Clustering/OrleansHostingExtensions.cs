@@ -5,6 +5,7 @@ using Gateway.Hosting.Observability;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Persistence;
@@ -105,6 +106,9 @@ public static class OrleansHostingExtensions
         silo.Configure<GrainCollectionOptions>(options => options.CollectionQuantum = TimeSpan.FromSeconds(15));
         silo.AddActivityPropagation();
         silo.AddDashboard();
+
+        // Orleans' meter is exported where a silo runs (a silo process, an embedded edge), with help text on every series.
+        silo.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddOrleansMeter());
         return silo;
     }
 
