@@ -4,7 +4,7 @@ using Gateway.Edge.Tests.Infrastructure;
 using Gateway.Hosting.Configuration;
 using Microsoft.AspNetCore.Builder;
 
-namespace Gateway.Edge.Tests.Management;
+namespace Gateway.Edge.Tests.Http;
 
 /// <summary>Without <c>MANAGEMENT_URLS</c> (development, tests) the traffic listener serves the management surface, as before.</summary>
 public sealed class ManagementListenerUnsetTests
