@@ -101,15 +101,20 @@ run_tests() {
   echo "$name: $((SECONDS - started)) s, $(grep -Eo '(Passed|Failed)!.*Total: *[0-9]+' "$logs/$name.log" | head -n 1)"
 }
 
-# The real-process cluster tests run alone on one side; the in-process and file-based projects one after another on
-# the other. The cluster tests spend most of their time waiting (process starts, membership, load runs of fixed
-# length), so the other projects fit in beside them; each side runs its projects one at a time.
+# The edge tests first, alone: they hold in-process edges to the limiter's 50 ms decision budget. Then the
+# real-process cluster tests on one side, and the projects that need no such budget (grains on a fake clock, hosting,
+# deployment files) one after another on the other: the cluster tests spend most of their time waiting (process
+# starts, membership, load runs of fixed length), so those fit in beside them.
 started=$SECONDS
+run_tests Gateway.Edge.Tests
 run_tests Gateway.Cluster.Tests &
 cluster=$!
 for project in tests/*.Tests/; do
   name=$(basename "$project")
-  [ "$name" = Gateway.Cluster.Tests ] || run_tests "$name"
+  case "$name" in
+    Gateway.Cluster.Tests | Gateway.Edge.Tests) ;;
+    *) run_tests "$name" ;;
+  esac
 done
 wait "$cluster" || true
 echo "tests: $((SECONDS - started)) s"

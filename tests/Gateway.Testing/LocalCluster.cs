@@ -46,7 +46,8 @@ public sealed class LocalCluster : IAsyncDisposable
                 cluster.AddEdge();
             }
 
-            await Task.WhenAll(cluster.Silos.Concat<ClusterNode>(cluster.Edges).Select(node => node.WaitReadyAsync(TimeSpan.FromSeconds(60))));
+            // The time the silos and then the edges had before, one after the other: a loaded machine starts all at once slowly.
+            await Task.WhenAll(cluster.Silos.Concat<ClusterNode>(cluster.Edges).Select(node => node.WaitReadyAsync(TimeSpan.FromSeconds(120))));
             return cluster;
         }
         catch

@@ -7,8 +7,12 @@ using Microsoft.AspNetCore.Builder;
 namespace Gateway.Edge.Tests.Http;
 
 /// <summary>Without <c>MANAGEMENT_URLS</c> (development, tests) the traffic listener serves the management surface, as before.</summary>
-public sealed class ManagementListenerUnsetTests
+public sealed class ManagementListenerUnsetTests : IDisposable
 {
+    private readonly string _directory = Directory.CreateTempSubdirectory("gateway-management-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
     [Fact]
     public async Task Get_ManagementSurfaceWithoutManagementUrls_IsServedOnTheTrafficListener()
     {
@@ -35,44 +39,33 @@ public sealed class ManagementListenerUnsetTests
     [Fact]
     public async Task AddGatewayEdge_ManagementUrlsWithoutTrafficUrls_KeepsTheDefaultTrafficListener()
     {
-        var directory = Directory.CreateTempSubdirectory("gateway-management-").FullName;
-        try
-        {
-            var config = Path.Combine(directory, "gateway.yml");
-            await File.WriteAllTextAsync(config, "upstreams: { a: { destinations: [\"http://127.0.0.1:1\"] } }\nroutes: [ { id: a, path: /a, upstream: a } ]");
-            var builder = WebApplication.CreateBuilder([$"--GATEWAY_CONFIG={config}", "--MANAGEMENT_URLS=http://127.0.0.1:8082"]);
-            var traffic = builder.Configuration["urls"];
+        var config = await WriteConfigAsync();
+        var builder = WebApplication.CreateBuilder([$"--GATEWAY_CONFIG={config}", "--MANAGEMENT_URLS=http://127.0.0.1:8082"]);
+        var traffic = builder.Configuration["urls"];
 
-            builder.AddGatewayEdge();
+        builder.AddGatewayEdge();
 
-            // The traffic listener is ASPNETCORE_URLS when this process has one, else the edge's default.
-            var expected = string.IsNullOrEmpty(traffic) ? "http://0.0.0.0:8080" : traffic;
-            Assert.Equal($"{expected};http://127.0.0.1:8082", builder.Configuration["urls"]);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        // The traffic listener is ASPNETCORE_URLS when this process has one, else the edge's default.
+        var expected = string.IsNullOrEmpty(traffic) ? "http://0.0.0.0:8080" : traffic;
+        Assert.Equal($"{expected};http://127.0.0.1:8082", builder.Configuration["urls"]);
     }
 
     [Fact]
     public async Task Start_ManagementUrlsOnTheTrafficPort_ThrowsNamingManagementUrls()
     {
-        var directory = Directory.CreateTempSubdirectory("gateway-management-").FullName;
-        try
-        {
-            var config = Path.Combine(directory, "gateway.yml");
-            await File.WriteAllTextAsync(config, "upstreams: { a: { destinations: [\"http://127.0.0.1:1\"] } }\nroutes: [ { id: a, path: /a, upstream: a } ]");
-            var port = FreePort.Next();
-            var builder = WebApplication.CreateBuilder([$"--urls=http://127.0.0.1:{port}", $"--GATEWAY_CONFIG={config}", $"--MANAGEMENT_URLS=http://0.0.0.0:{port}"]);
+        var config = await WriteConfigAsync();
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateBuilder([$"--urls=http://127.0.0.1:{port}", $"--GATEWAY_CONFIG={config}", $"--MANAGEMENT_URLS=http://0.0.0.0:{port}"]);
 
-            var ex = Assert.Throws<GatewayConfigurationException>(() => builder.AddGatewayEdge());
+        var ex = Assert.Throws<GatewayConfigurationException>(() => builder.AddGatewayEdge());
 
-            Assert.Equal("MANAGEMENT_URLS", Assert.Single(ex.Errors).Key);
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        Assert.Equal("MANAGEMENT_URLS", Assert.Single(ex.Errors).Key);
+    }
+
+    private async Task<string> WriteConfigAsync()
+    {
+        var config = Path.Combine(_directory, "gateway.yml");
+        await File.WriteAllTextAsync(config, "upstreams: { a: { destinations: [\"http://127.0.0.1:1\"] } }\nroutes: [ { id: a, path: /a, upstream: a } ]");
+        return config;
     }
 }
