@@ -9,7 +9,6 @@ using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
 using Yarp.ReverseProxy.Configuration;
 
@@ -35,12 +34,6 @@ public static partial class EdgeExtensions
             builder.Services.AddGatewayRedis(redis);
             builder.UseOrleansClient(client => client.ConfigureGatewayClient(settings, redis));
         }
-
-        // Orleans' meters carry neither help text nor base units (milliseconds), which `promtool check metrics` lints:
-        // keep every edge's scrape, embedded or clustered, to series that pass. A clustered edge is only an Orleans
-        // client and the silos export those meters; an embedded edge is a one-process trial without that dashboard.
-        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics =>
-            metrics.AddView(instrument => instrument.Meter.Name == "Microsoft.Orleans" ? MetricStreamConfiguration.Drop : null));
 
         // Start Kestrel while the Orleans client is still looking for a silo: health answers, readiness says why not.
         builder.Services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);

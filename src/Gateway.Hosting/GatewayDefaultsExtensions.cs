@@ -75,7 +75,6 @@ public static class GatewayDefaultsExtensions
             .ConfigureResource(resource => resource.AddService(serviceName))
             .WithMetrics(metrics => metrics
                 .AddMeter(GatewayMetrics.MeterName)
-                .AddMeter("Microsoft.Orleans")
 
                 // The runtime's own meter (what OpenTelemetry's runtime instrumentation subscribes to on .NET 9 and later).
                 .AddMeter("System.Runtime")

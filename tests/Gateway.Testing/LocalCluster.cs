@@ -34,18 +34,20 @@ public sealed class LocalCluster : IAsyncDisposable
         var cluster = new LocalCluster(redis, directory, new Dictionary<string, string>(environment ?? new Dictionary<string, string>()));
         try
         {
+            // Every process at once: an edge starts while the silos do, retries its first connection every second and
+            // is ready once it can call a grain, so nothing waits for one start to finish before the next begins.
             for (var i = 0; i < silos; i++)
             {
                 cluster.AddSilo();
             }
 
-            await Task.WhenAll(cluster.Silos.Select(s => s.WaitReadyAsync(TimeSpan.FromSeconds(60))));
             for (var i = 0; i < edges; i++)
             {
                 cluster.AddEdge();
             }
 
-            await Task.WhenAll(cluster.Edges.Select(e => e.WaitReadyAsync(TimeSpan.FromSeconds(60))));
+            // The time the silos and then the edges had before, one after the other: a loaded machine starts all at once slowly.
+            await Task.WhenAll(cluster.Silos.Concat<ClusterNode>(cluster.Edges).Select(node => node.WaitReadyAsync(TimeSpan.FromSeconds(120))));
             return cluster;
         }
         catch
@@ -85,11 +87,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var node in Edges.Concat<ClusterNode>(Silos))
-        {
-            await node.DisposeAsync();
-        }
-
+        await Task.WhenAll(Edges.Concat<ClusterNode>(Silos).Select(node => node.DisposeAsync().AsTask()));
         await Redis.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }

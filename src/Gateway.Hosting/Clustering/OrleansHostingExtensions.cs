@@ -6,6 +6,7 @@ using Gateway.Hosting.Observability;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Orleans.Persistence;
@@ -107,6 +108,9 @@ public static class OrleansHostingExtensions
         silo.AddActivityPropagation();
         silo.AddDashboard();
         silo.AddRateLimitShardWarmUp();
+
+        // Orleans' meter is exported where a silo runs (a silo process, an embedded edge), with help text on every series.
+        silo.Services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddOrleansMeter());
         return silo;
     }
 

@@ -8,30 +8,21 @@ namespace Gateway.Cluster.Tests.Clustering;
 /// Two silos and two edges as real processes over a real redis-server, shared by the tests of this class: a test that
 /// kills or stops a silo adds that silo itself and takes it out of the cluster's list again, so the shared nodes stay up.
 /// </summary>
-public sealed class ClusterMembershipTests(ClusterMembershipTests.Fixture fixture) : IClassFixture<ClusterMembershipTests.Fixture>, IAsyncLifetime
+[Collection(ClusterMembershipTests.Fixture.Collection)]
+public sealed class ClusterMembershipTests(ClusterMembershipTests.Fixture fixture) : IAsyncLifetime
 {
     private readonly LocalCluster _cluster = fixture.Cluster;
-    private readonly int _sharedSilos = fixture.Cluster.Silos.Count;
-
     public Task InitializeAsync() => Task.CompletedTask;
 
     /// <summary>Ends the silos a test added (already dead or gone), so the next test sees only the shared ones.</summary>
-    public async Task DisposeAsync()
-    {
-        while (_cluster.Silos.Count > _sharedSilos)
-        {
-            var added = _cluster.Silos[^1];
-            _cluster.Silos.RemoveAt(_cluster.Silos.Count - 1);
-            await added.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => fixture.RemoveAddedNodesAsync();
 
     [Fact]
     public async Task Start_TwoSilosTwoEdges_SilosActiveAndBothEdgesProxy()
     {
         var members = await MembershipTable.ReadAsync(_cluster.Redis, LocalCluster.ServiceId, _cluster.ClusterId);
         Assert.Equal(_cluster.Silos.Select(s => s.SiloPort).Order(), members.Where(m => m.Value == "Active").Select(m => m.Key).Order());
-        Assert.Equal(_sharedSilos, _cluster.Silos.Count);
+        Assert.Equal(Fixture.Silos, _cluster.Silos.Count);
 
         foreach (var edge in _cluster.Edges)
         {
@@ -88,8 +79,17 @@ public sealed class ClusterMembershipTests(ClusterMembershipTests.Fixture fixtur
             $"silo {siloPort} {status} in the membership table",
             TimeSpan.FromMilliseconds(50));
 
-    public sealed class Fixture() : ClusterFixture(silos: 2, edges: 2)
+    public sealed class Fixture() : ClusterFixture(Silos, edges: 2)
     {
-        protected override string Config(TestUpstream upstream) => upstream.EchoConfig();
+        public const string Collection = "membership cluster";
+
+        /// <summary>The shared silos, which no test stops.</summary>
+        public const int Silos = 2;
+
+        protected override string Config(TestUpstream upstream) => upstream.EchoConfig(rateLimited: false);
     }
 }
+
+/// <summary>The classes that share one <see cref="ClusterMembershipTests.Fixture"/>: each adds the nodes it stops.</summary>
+[CollectionDefinition(ClusterMembershipTests.Fixture.Collection)]
+public sealed class MembershipClusterDefinition : ICollectionFixture<ClusterMembershipTests.Fixture>;

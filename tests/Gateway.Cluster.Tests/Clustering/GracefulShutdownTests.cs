@@ -5,20 +5,23 @@ namespace Gateway.Cluster.Tests.Clustering;
 
 /// <summary>
 /// SIGTERM to one edge and one silo while traffic flows through a load balancer that, like a Kubernetes Service,
-/// only sends to edges whose readiness answers 200: not one request may fail.
+/// only sends to edges whose readiness answers 200: not one request may fail. The leaving edge and silo are added to
+/// the shared membership cluster by the test and ended by it.
 /// </summary>
-public sealed class GracefulShutdownTests
+[Collection(ClusterMembershipTests.Fixture.Collection)]
+public sealed class GracefulShutdownTests(ClusterMembershipTests.Fixture fixture) : IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => fixture.RemoveAddedNodesAsync();
+
     [Fact]
     public async Task Sigterm_OneEdgeAndOneSiloUnderLoad_NoRequestFails()
     {
-        await using var upstream = await TestUpstream.StartAsync();
-        await using var cluster = await LocalCluster.StartAsync(
-            upstream.EchoConfig(rateLimited: false),
-            silos: 2,
-            edges: 2);
-        var leavingEdge = cluster.Edges[1];
-        var leavingSilo = cluster.Silos[1];
+        var cluster = fixture.Cluster;
+        var leavingSilo = cluster.AddSilo();
+        var leavingEdge = cluster.AddEdge();
+        await Task.WhenAll(leavingSilo.WaitReadyAsync(TimeSpan.FromSeconds(60)), leavingEdge.WaitReadyAsync(TimeSpan.FromSeconds(60)));
         var survivingEdge = cluster.Edges[0];
         var ready = new ConcurrentDictionary<EdgeNode, bool>(cluster.Edges.Select(e => KeyValuePair.Create(e, true)));
         var failures = new ConcurrentQueue<string>();

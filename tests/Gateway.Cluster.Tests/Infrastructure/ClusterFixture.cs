@@ -3,8 +3,9 @@ namespace Gateway.Cluster.Tests.Infrastructure;
 /// <summary>
 /// A test upstream and a <see cref="LocalCluster"/> of real processes in front of it. As a class or collection fixture
 /// it is started once for every test of the class or collection: for tests that only send traffic, or that add and
-/// remove nodes of their own. A test class whose tests stop, kill or restart nodes derives from it instead, which gives
-/// each of its tests a cluster of its own (xunit creates the class, and so the cluster, once per test).
+/// remove nodes of their own (and end them with <see cref="RemoveAddedNodesAsync"/>). A test class whose tests stop,
+/// kill or restart the shared nodes derives from it instead, which gives each of its tests a cluster of its own (xunit
+/// creates the class, and so the cluster, once per test).
 /// </summary>
 public abstract class ClusterFixture(int silos, int edges) : IAsyncLifetime
 {
@@ -26,6 +27,18 @@ public abstract class ClusterFixture(int silos, int edges) : IAsyncLifetime
         }
 
         await Upstream.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Ends the silos and edges a test added beyond the fixture's own (alive, killed or already gone), so that the next
+    /// test of the class or collection sees only the shared ones.
+    /// </summary>
+    public async Task RemoveAddedNodesAsync()
+    {
+        var added = Cluster.Silos.Skip(silos).Concat<ClusterNode>(Cluster.Edges.Skip(edges)).ToList();
+        Cluster.Silos.RemoveRange(Math.Min(silos, Cluster.Silos.Count), Math.Max(0, Cluster.Silos.Count - silos));
+        Cluster.Edges.RemoveRange(Math.Min(edges, Cluster.Edges.Count), Math.Max(0, Cluster.Edges.Count - edges));
+        await Task.WhenAll(added.Select(node => node.DisposeAsync().AsTask()));
     }
 
     /// <summary>The cluster's gateway.yml, routing to <paramref name="upstream"/>.</summary>

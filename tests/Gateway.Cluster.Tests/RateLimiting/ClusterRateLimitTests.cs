@@ -1,23 +1,38 @@
 using System.Diagnostics;
 using System.Net;
+using Gateway.Cluster.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Gateway.Cluster.Tests.RateLimiting;
 
 /// <summary>3 edges and 2 silos over a real redis-server; one client round-robined over the edges far above its limit.</summary>
-public sealed class ClusterRateLimitTests(ITestOutputHelper output)
+/// <remarks>
+/// The modes share one cluster: each case writes its gateway.yml (with a route that names the mode, so the test knows
+/// when every edge has it in force) and limits a client of its own. Freezing the silos gets a cluster of its own.
+/// </remarks>
+public sealed class ClusterRateLimitTests(ClusterRateLimitTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<ClusterRateLimitTests.Fixture>
 {
     private const int Requests = 40;
     private const int Burst = 20;
 
     [Theory]
-    [InlineData("exact", 0.0)]
-    [InlineData("fast", 0.2)]
-    public async Task Get_OneClientOverAllEdges_AdmittedWithinBoundAndAtLeastNinetyPercent(string mode, double extraSeconds)
+    [InlineData("exact", 0.0, "198.51.100.10")]
+    [InlineData("fast", 0.2, "198.51.100.11")]
+    public async Task Get_OneClientOverAllEdges_AdmittedWithinBoundAndAtLeastNinetyPercent(string mode, double extraSeconds, string client)
     {
-        await using var upstream = await TestUpstream.StartAsync();
-        await using var cluster = await LocalCluster.StartAsync(Yaml(upstream, mode, "closed"), silos: 2, edges: 3);
-        var client = "198.51.100.10";
+        var cluster = fixture.Cluster;
+        await File.WriteAllTextAsync(cluster.ConfigPath, Yaml(fixture.Upstream, mode, "closed") + $$"""
+
+              - { id: mode-{{mode}}, path: "/mode-{{mode}}", upstream: echo, ratelimit: off }
+            """);
+        await Task.WhenAll(cluster.Edges.Select(edge => Eventually.UntilAsync(
+            async () =>
+            {
+                using var response = await edge.Client.GetAsync(new Uri($"/mode-{mode}", UriKind.Relative));
+                return response.StatusCode == HttpStatusCode.OK;
+            },
+            TimeSpan.FromSeconds(15),
+            $"{edge.Process.Name} applying the gateway.yml of mode {mode}")));
         await WarmUpAsync(cluster, client);
         await Task.Delay(TimeSpan.FromSeconds(1)); // the bucket refills what the warm-up took
 
@@ -82,15 +97,16 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>The limited route first, the list of routes last, so that a test can append routes.</summary>
     internal static string Yaml(TestUpstream upstream, string mode, string onFailure, int requests = Requests) => $$"""
         upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
-        routes:
-          - { id: echo, path: "/api/{**rest}", upstream: echo }
         ratelimit:
           default: { requests: {{requests}}, period: 1s, burst: {{Burst}} }
           mode: {{mode}}
           on_backend_failure: {{onFailure}}
         trusted_proxies: ["127.0.0.1/32"]
+        routes:
+          - { id: echo, path: "/api/{**rest}", upstream: echo }
         """;
 
     /// <summary>
@@ -146,5 +162,10 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
         }
 
         return samples;
+    }
+
+    public sealed class Fixture() : ClusterFixture(silos: 2, edges: 3)
+    {
+        protected override string Config(TestUpstream upstream) => Yaml(upstream, "exact", "closed");
     }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using Gateway.Cluster.Tests.Infrastructure;
 
 namespace Gateway.Cluster.Tests.Sessions;
 
@@ -8,17 +7,21 @@ namespace Gateway.Cluster.Tests.Sessions;
 /// each step: a rollout replaces one pod at a time, so during it old and new edges serve the same clients. A cookie
 /// client keeps what each edge sends back; a bearer client keeps the token of its login. (The test identity upstream knows alice and bob.)
 /// </summary>
-public sealed class SecretRotationTests() : ClusterFixture(silos: 1, edges: 1)
+[Collection(SessionCluster.Collection)]
+public sealed class SecretRotationTests(SessionCluster fixture) : IAsyncLifetime
 {
-    private const string OldSecret = "test-secret-0123456789abcdef0123456789abcdef"; // LocalCluster's SESSION_SECRET
-    private const string NewSecret = "rotated-secret-0123456789abcdef0123456789ab";
+    private const string OldSecret = SessionCluster.OldSecret;
+    private const string NewSecret = SessionCluster.NewSecret;
 
-    protected override string Config(TestUpstream upstream) => SessionHttp.Config(upstream.Address);
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Ends the edges the rollouts started; the shared ones (old key) stay.</summary>
+    public Task DisposeAsync() => fixture.RemoveAddedNodesAsync();
 
     [Fact]
     public async Task ThreeStepRotation_OldAndNewEdgesOfEachRollout_RefuseNoSession()
     {
-        var before = Cluster.Edges[0];
+        var before = fixture.Cluster.Edges[0]; // shared, so it is not stopped: no later step sends to it
         var bearer = await SessionHttp.LoginAsync(before, "alice");
         var cookie = new CookieClient(bearer);
 
@@ -26,7 +29,6 @@ public sealed class SecretRotationTests() : ClusterFixture(silos: 1, edges: 1)
         var staged = await StartEdgeAsync(current: OldSecret, previous: NewSecret);
         await cookie.AssertAcceptedAlternatelyAsync(before, staged);
         await AssertAcceptedAsync(before, await SessionHttp.LoginAsync(staged, "bob"));
-        await StopAsync(before);
 
         // Step 2: edges sign with the new key while the not yet restarted ones still accept it as the previous one.
         var switched = await StartEdgeAsync(current: NewSecret, previous: OldSecret);
@@ -48,7 +50,7 @@ public sealed class SecretRotationTests() : ClusterFixture(silos: 1, edges: 1)
     [Fact]
     public async Task OneStepRotation_NotYetRestartedEdge_RefusesTheCookieANewEdgeResigned()
     {
-        var notRestarted = Cluster.Edges[0];
+        var notRestarted = fixture.Cluster.Edges[0];
         var cookie = new CookieClient(await SessionHttp.LoginAsync(notRestarted, "alice"));
 
         // Swapping the keys in one rollout: the restarted edge re-signs the cookie with a key the others do not know.
@@ -75,22 +77,11 @@ public sealed class SecretRotationTests() : ClusterFixture(silos: 1, edges: 1)
     private static Task<HttpResponseMessage> SendAsync(EdgeNode edge, string path, string? bearer = null, string? cookie = null) =>
         SessionHttp.SendAsync(edge, HttpMethod.Get, path, bearer, cookie);
 
-    private async Task<EdgeNode> StartEdgeAsync(string current, string? previous)
-    {
-        var environment = new Dictionary<string, string> { ["SESSION_SECRET"] = current };
-        if (previous is not null)
-        {
-            environment["SESSION_SECRET_PREVIOUS"] = previous;
-        }
-
-        var edge = Cluster.AddEdge(environment);
-        await edge.WaitReadyAsync(TimeSpan.FromSeconds(60));
-        return edge;
-    }
+    private Task<EdgeNode> StartEdgeAsync(string current, string? previous) => fixture.StartEdgeAsync(current, previous);
 
     private async Task StopAsync(EdgeNode edge)
     {
-        Cluster.Edges.Remove(edge);
+        fixture.Cluster.Edges.Remove(edge);
         await edge.DisposeAsync();
     }
 

@@ -1,17 +1,19 @@
 using System.Net;
 using System.Text;
-using Gateway.Cluster.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace Gateway.Cluster.Tests.Sessions;
 
 /// <summary>Session state in a real redis-server: it survives a restart of every silo and edge, is stored as plain JSON, and goes on revocation.</summary>
-public sealed class SessionPersistenceTests() : ClusterFixture(silos: 1, edges: 1)
+[Collection(SessionCluster.Collection)]
+public sealed class SessionPersistenceTests(SessionCluster fixture) : IAsyncLifetime
 {
-    private const string OldSecret = "test-secret-0123456789abcdef0123456789abcdef";
-    private const string NewSecret = "rotated-secret-0123456789abcdef0123456789ab";
+    private LocalCluster Cluster => fixture.Cluster;
 
-    protected override string Config(TestUpstream upstream) => SessionHttp.Config(upstream.Address);
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>Ends the edges a test added with other secrets; the shared nodes stay.</summary>
+    public Task DisposeAsync() => fixture.RemoveAddedNodesAsync();
 
     [Fact]
     public async Task RestartEverySiloAndEdge_SessionStillValidAndStoredWithoutTypeNames()
@@ -48,16 +50,15 @@ public sealed class SessionPersistenceTests() : ClusterFixture(silos: 1, edges: 
     }
 
     [Fact]
-    public async Task RotatedSecret_AfterEdgeRestart_OldTokenAcceptedAndResignedUnknownKeyRefused()
+    public async Task RotatedSecret_EdgesStartedWithTheNewKey_OldTokenAcceptedAndResignedUnknownKeyRefused()
     {
         var token = await SessionHttp.LoginAsync(Cluster.Edges[0], "alice");
-        await Cluster.Edges[0].DisposeAsync();
-        Cluster.Edges.Clear();
-        var rotated = Cluster.AddEdge(new Dictionary<string, string> { ["SESSION_SECRET"] = NewSecret, ["SESSION_SECRET_PREVIOUS"] = OldSecret });
-        var newOnly = Cluster.AddEdge(new Dictionary<string, string> { ["SESSION_SECRET"] = NewSecret });
-        await Task.WhenAll(rotated.WaitReadyAsync(TimeSpan.FromSeconds(60)), newOnly.WaitReadyAsync(TimeSpan.FromSeconds(60)));
+        var rotated = fixture.StartEdgeAsync(current: SessionCluster.NewSecret, previous: SessionCluster.OldSecret);
+        var newOnlyStart = fixture.StartEdgeAsync(current: SessionCluster.NewSecret, previous: null);
+        await Task.WhenAll(rotated, newOnlyStart);
+        var (accepting, newOnly) = (await rotated, await newOnlyStart);
 
-        using var accepted = await SessionHttp.SendAsync(rotated, HttpMethod.Get, "/api/private/rotated", cookie: $"gw_test={token}");
+        using var accepted = await SessionHttp.SendAsync(accepting, HttpMethod.Get, "/api/private/rotated", cookie: $"gw_test={token}");
         using var refused = await SessionHttp.SendAsync(newOnly, HttpMethod.Get, "/api/private/rotated", cookie: $"gw_test={token}");
 
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
@@ -88,19 +89,17 @@ public sealed class SessionPersistenceTests() : ClusterFixture(silos: 1, edges: 
         Assert.StartsWith("configuration error:", line, StringComparison.Ordinal);
     }
 
+    /// <summary>Ends every silo and edge of the shared cluster, then starts as many again (all at once), ready.</summary>
     private async Task RestartEverythingAsync()
     {
-        foreach (var node in Cluster.Edges.Concat<Gateway.Testing.ClusterNode>(Cluster.Silos))
-        {
-            await node.DisposeAsync();
-        }
-
+        var (silos, edges) = (Cluster.Silos.Count, Cluster.Edges.Count);
+        await Task.WhenAll(Cluster.Edges.Concat<Gateway.Testing.ClusterNode>(Cluster.Silos).Select(node => node.DisposeAsync().AsTask()));
         Cluster.Edges.Clear();
         Cluster.Silos.Clear();
-        var silo = Cluster.AddSilo();
-        await silo.WaitReadyAsync(TimeSpan.FromSeconds(60));
-        var edge = Cluster.AddEdge();
-        await edge.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        var started = Enumerable.Range(0, silos).Select(_ => (Gateway.Testing.ClusterNode)Cluster.AddSilo())
+            .Concat(Enumerable.Range(0, edges).Select(_ => Cluster.AddEdge()))
+            .ToList();
+        await Task.WhenAll(started.Select(node => node.WaitReadyAsync(TimeSpan.FromSeconds(60))));
     }
 
     private async Task<string> StoredStateAsync(string sessionId)

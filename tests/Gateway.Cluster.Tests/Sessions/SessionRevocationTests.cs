@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Net;
-using Gateway.Cluster.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Gateway.Cluster.Tests.Sessions;
 
 /// <summary>Two silos and three edges over a real redis-server: a revocation on one edge is refused by every edge within 1 s.</summary>
-/// <remarks>The tests share one cluster: each logs in its own user and revokes only that user's sessions.</remarks>
-public sealed class SessionRevocationTests(SessionRevocationTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<SessionRevocationTests.Fixture>
+/// <remarks>The tests share the session cluster: each logs in its own user and revokes only that user's sessions.</remarks>
+[Collection(SessionCluster.Collection)]
+public sealed class SessionRevocationTests(SessionCluster fixture, ITestOutputHelper output)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(1);
 
@@ -76,10 +76,5 @@ public sealed class SessionRevocationTests(SessionRevocationTests.Fixture fixtur
                 await Task.Delay(20);
             }
         }
-    }
-
-    public sealed class Fixture() : ClusterFixture(silos: 2, edges: 3)
-    {
-        protected override string Config(TestUpstream upstream) => SessionHttp.Config(upstream.Address);
     }
 }

@@ -59,15 +59,26 @@ public sealed class DenyCacheTests
     }
 
     [Fact]
-    public void Deny_ManyDistinctKeys_StaysAtDefaultCapacity()
+    public void Deny_ManyDistinctKeys_StaysAtCapacity()
     {
-        var cache = new DenyCache(_clock);
+        // Above the size from which every denial may sweep (10k), so that path runs too; the default cap is 100k, which
+        // this bound scales down: filling 100k entries costs a minute of CPU for the same code path.
+        const int capacity = 20_000;
+        var cache = new DenyCache(_clock, capacity);
 
-        for (var i = 0; i < DenyCache.DefaultCapacity + 5_000; i++)
+        for (var i = 0; i < capacity + 5_000; i++)
         {
             cache.Deny($"ip:key-{i}", _clock.NowTicks + (60 * Second));
         }
 
-        Assert.Equal(DenyCache.DefaultCapacity, cache.Count);
+        Assert.Equal(capacity, cache.Count);
+        Assert.True(cache.IsDenied("ip:key-0", _clock.NowTicks, out _));
+        Assert.False(cache.IsDenied($"ip:key-{capacity}", _clock.NowTicks, out _));
+    }
+
+    [Fact]
+    public void Constructor_NoCapacity_CapsAtOneHundredThousandBuckets()
+    {
+        Assert.Equal(100_000, new DenyCache(_clock).Capacity);
     }
 }

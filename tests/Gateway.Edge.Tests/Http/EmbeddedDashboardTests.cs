@@ -5,7 +5,7 @@ using Gateway.Edge.Tests.Infrastructure;
 using Gateway.Edge.Tests.Routing;
 using Gateway.Hosting.Http;
 
-namespace Gateway.Edge.Tests.Management;
+namespace Gateway.Edge.Tests.Http;
 
 /// <summary>The embedded edge's dashboard and admin endpoints behind <c>ADMIN_TOKEN</c>, and the limit on failed attempts.</summary>
 public sealed class EmbeddedDashboardTests

@@ -4,10 +4,10 @@ using Gateway.Edge.Tests.Infrastructure;
 using Gateway.Edge.Tests.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Gateway.Edge.Tests.RateLimiting;
+namespace Gateway.Edge.Tests.Pipeline;
 
 /// <summary>The client address is resolved once, before routing, so the edge's own endpoints (login) see it too.</summary>
-public sealed class ClientAddressMiddlewareTests
+public sealed class GatewayRequestMiddlewareTests
 {
     [Fact]
     public async Task Login_BehindTrustedProxy_LimitedByForwardedClientAddress()

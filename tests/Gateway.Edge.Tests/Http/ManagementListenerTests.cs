@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using Gateway.Edge.Tests.Infrastructure;
 using Gateway.Edge.Tests.Routing;
 
-namespace Gateway.Edge.Tests.Management;
+namespace Gateway.Edge.Tests.Http;
 
 /// <summary>
 /// An edge with <c>MANAGEMENT_URLS</c>: <c>/metrics</c>, <c>/admin/*</c> and the dashboard answer only on the management

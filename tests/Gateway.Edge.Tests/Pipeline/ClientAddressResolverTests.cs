@@ -3,7 +3,7 @@ using System.Net;
 using Gateway.Edge.Pipeline;
 using Microsoft.Extensions.Primitives;
 
-namespace Gateway.Edge.Tests.RateLimiting;
+namespace Gateway.Edge.Tests.Pipeline;
 
 public sealed class ClientAddressResolverTests
 {
