@@ -11,7 +11,11 @@ namespace Gateway.Edge.Cors;
 /// reaching the upstream) and adds the allow headers to actual requests from an allowed origin. The policy is built from
 /// the revision of the matched endpoint, once per route definition. Other names go to ASP.NET Core's default provider.
 /// </summary>
-internal sealed class RouteCorsPolicyProvider(GatewayConfigStore config, Microsoft.Extensions.Options.IOptions<CorsOptions> options) : ICorsPolicyProvider
+/// <remarks>
+/// It must not depend on <see cref="GatewayConfigStore"/>: YARP's validator, which the store runs on every file, asks this
+/// provider whether a route's policy exists (with no endpoint), and gets an empty policy.
+/// </remarks>
+internal sealed class RouteCorsPolicyProvider(Microsoft.Extensions.Options.IOptions<CorsOptions> options) : ICorsPolicyProvider
 {
     private const string Prefix = "gateway.cors:";
 
@@ -29,9 +33,8 @@ internal sealed class RouteCorsPolicyProvider(GatewayConfigStore config, Microso
             return _fallback.GetPolicyAsync(context, policyName);
         }
 
-        // The matched endpoint's revision; YARP's validator asks without one, for a route of the file being checked.
-        var cors = context.GetEndpoint()?.Metadata.GetMetadata<GatewayRoute>()?.Route.Features.Cors
-            ?? config.Current.Routes.FirstOrDefault(r => r.Id == policyName[Prefix.Length..])?.Features.Cors;
+        // The matched endpoint's revision; YARP's validator asks without an endpoint and only needs to know the name exists.
+        var cors = context.GetEndpoint()?.Metadata.GetMetadata<GatewayRoute>()?.Route.Features.Cors;
         return Task.FromResult<CorsPolicy?>(cors is null ? new CorsPolicy() : Built.GetValue(cors, Build));
     }
 

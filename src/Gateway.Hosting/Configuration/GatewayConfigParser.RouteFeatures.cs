@@ -8,8 +8,6 @@ namespace Gateway.Hosting.Configuration;
 /// <summary>A route's features: hosts, strip_prefix/rewrite, header transforms, max_body, retries, cors, allow/deny.</summary>
 public static partial class GatewayConfigParser
 {
-    private static readonly string[] RouteFeatureKeys = ["hosts", "strip_prefix", "rewrite", "request_headers", "response_headers", "max_body", "retries", "cors", "allow", "deny"];
-
     /// <summary>The statuses a route may retry on; anything else is an answer, not a failure to retry.</summary>
     private static readonly int[] RetryableStatuses = [500, 502, 503, 504];
 
