@@ -4,6 +4,7 @@ using Gateway.Benchmarks;
 
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- load [buckets]   the load run against a silo process
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- session           what a session check adds to a request
+// dotnet run -c Release --project bench/Gateway.Benchmarks -- transforms        what a route's transforms add to a request
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- [BenchmarkDotNet arguments]
 if (args is ["load", ..])
 {
@@ -14,6 +15,11 @@ if (args is ["load", ..])
 if (args is ["session"])
 {
     return await SessionRun.RunAsync();
+}
+
+if (args is ["transforms"])
+{
+    return await TransformRun.RunAsync();
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(LeaseHitBenchmarks).Assembly).Run(args);
