@@ -1,8 +1,8 @@
 using System.Net;
-using Gateway.Edge.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Gateway.Edge.Routing;
+using Gateway.Edge.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
