@@ -6,6 +6,7 @@ using Gateway.Benchmarks;
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- many [clients]    exact mode, many distinct clients: silo CPU per decision, bytes per bucket
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- many-embedded [clients]   the same with the silo in this process
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- session           what a session check adds to a request
+// dotnet run -c Release --project bench/Gateway.Benchmarks -- transforms        what a route's transforms add to a request
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- [BenchmarkDotNet arguments]
 if (args is ["load", ..])
 {
@@ -28,6 +29,11 @@ if (args is ["many-embedded", ..])
 if (args is ["session"])
 {
     return await SessionRun.RunAsync();
+}
+
+if (args is ["transforms"])
+{
+    return await TransformRun.RunAsync();
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(LeaseHitBenchmarks).Assembly).Run(args);

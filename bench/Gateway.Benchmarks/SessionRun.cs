@@ -83,7 +83,7 @@ internal static class SessionRun
     }
 
     /// <summary>p50 and p99 in microseconds of each of two calls made in turn, each timed alone; a pair starts every <paramref name="pace"/>.</summary>
-    private static async Task<(double[] First, double[] Second)> PairsAsync(int count, TimeSpan pace, Func<int, Task> first, Func<int, Task> second)
+    internal static async Task<(double[] First, double[] Second)> PairsAsync(int count, TimeSpan pace, Func<int, Task> first, Func<int, Task> second)
     {
         var a = new double[count];
         var b = new double[count];
@@ -109,6 +109,6 @@ internal static class SessionRun
         return ([a[count / 2], a[(int)(count * 0.99)]], [b[count / 2], b[(int)(count * 0.99)]]);
     }
 
-    private static void Print(string what, double[] micros, double[] baseline) =>
+    internal static void Print(string what, double[] micros, double[] baseline) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what}: p50 {micros[0] / 1000:F3} ms, p99 {micros[1] / 1000:F3} ms; added to the baseline: p50 {(micros[0] - baseline[0]) / 1000:+0.000;-0.000} ms, p99 {(micros[1] - baseline[1]) / 1000:+0.000;-0.000} ms"));
 }

@@ -43,6 +43,7 @@ public static partial class EdgeExtensions
         builder.Services.AddReverseProxy().AddTransforms<ForwardedHeaderTransforms>();
         builder.Services.AddSingleton<IGatewayConfigValidator, ProxyConfigValidator>();
         builder.AddGatewaySessions(settings);
+        builder.Services.AddGatewayRouteFeatures();
         builder.Services.AddGatewayRateLimiting();
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -80,7 +81,9 @@ public static partial class EdgeExtensions
         });
         app.UseStatusCodePages(context => ProblemResponse.WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode));
         app.UseRouting();
+        app.UseCors(); // a route's `cors`: preflights answered here, before the proxy pipeline
         app.UseRequestTimeouts();
+        DestinationHealthReport.Observe(app.Services);
 
         app.MapGatewayDefaults();
         app.MapRateLimitAdmin(app.Configuration[EnvironmentVariables.AdminToken]);
@@ -98,9 +101,12 @@ public static partial class EdgeExtensions
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<RoutePolicyMiddleware>(); // first: every later step reads the policy it resolves
+            proxy.UseGatewayAccessControl(); // allow/deny: 403 before anything else is looked at
             proxy.UseMiddleware<SessionMiddleware>(); // before rate limiting: the session's tier selects the policy
             proxy.UseMiddleware<RateLimitMiddleware>();
+            proxy.UseGatewayRequestLimits();
             proxy.UseMiddleware<ForwarderErrorMiddleware>();
+            proxy.UseMiddleware<RetryMiddleware>(); // around load balancing: a retry picks another destination
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

@@ -31,6 +31,14 @@ internal sealed class ForwarderErrorMiddleware(RequestDelegate next, GatewayMetr
             return;
         }
 
+        if (error.Error == ForwarderError.RequestBodyClient && !context.Response.HasStarted
+            && (error.Exception as BadHttpRequestException ?? error.Exception?.InnerException as BadHttpRequestException) is { StatusCode: StatusCodes.Status413PayloadTooLarge })
+        {
+            context.Response.Clear();
+            await ProblemResponse.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "The request body is larger than this route accepts.");
+            return; // max_body while streaming a chunked body: the client's fault, not the upstream's
+        }
+
         var timedOut = context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken.IsCancellationRequested == true;
         var (status, kind) = Classify(error.Error, timedOut);
         if (kind is null)

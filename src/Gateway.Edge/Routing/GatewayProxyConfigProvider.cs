@@ -3,9 +3,6 @@ using System.Runtime.CompilerServices;
 using Gateway.Hosting.Configuration;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
-using Yarp.ReverseProxy.Forwarder;
-using Yarp.ReverseProxy.Health;
-using Yarp.ReverseProxy.LoadBalancing;
 
 namespace Gateway.Edge.Routing;
 
@@ -71,7 +68,9 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider, IDispos
                 {
                     Path = route.Path,
                     Methods = route.Methods.IsDefaultOrEmpty ? null : route.Methods,
+                    Hosts = route.Features.Hosts.IsDefaultOrEmpty ? null : route.Features.Hosts,
                 },
+                CorsPolicy = route.Features.Cors is null ? null : Cors.RouteCorsPolicyProvider.PolicyName(route.Id),
                 Timeout = config.Upstreams.TryGetValue(route.Upstream, out var upstream) ? upstream.Timeout : null,
                 Metadata = RouteMetadata(route, revision),
             };
@@ -79,7 +78,7 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider, IDispos
             routes.Add(yarpRoute);
         }
 
-        var clusters = config.Upstreams.Values.OrderBy(u => u.Name, StringComparer.Ordinal).Select(BuildCluster).ToList();
+        var clusters = config.Upstreams.Values.OrderBy(u => u.Name, StringComparer.Ordinal).Select(UpstreamClusters.Build).ToList();
         return new GatewayProxyConfig(config, routes, clusters);
     }
 
@@ -89,42 +88,6 @@ internal sealed class GatewayProxyConfigProvider : IProxyConfigProvider, IDispos
         metadata[RevisionKey] = revision;
         return metadata;
     }
-
-    private static ClusterConfig BuildCluster(UpstreamConfig upstream) => new()
-    {
-        ClusterId = upstream.Name,
-        LoadBalancingPolicy = LoadBalancingPolicies.PowerOfTwoChoices,
-        Destinations = upstream.Destinations
-            .Select((uri, index) => (Id: $"{upstream.Name}/{index}", Config: new DestinationConfig { Address = uri.ToString() }))
-            .ToDictionary(d => d.Id, d => d.Config, StringComparer.Ordinal),
-        HealthCheck = new HealthCheckConfig
-        {
-            // YARP's default (HealthyOrPanic) would send traffic to destinations known to be down; the contract answers 503.
-            AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyAndUnknown,
-            Passive = new PassiveHealthCheckConfig
-            {
-                Enabled = true,
-                Policy = HealthCheckConstants.PassivePolicy.TransportFailureRate,
-                ReactivationPeriod = TimeSpan.FromSeconds(10),
-            },
-            Active = upstream.HealthCheck is { } active
-                ? new ActiveHealthCheckConfig
-                {
-                    Enabled = true,
-                    Interval = active.Interval,
-                    Timeout = active.Timeout,
-                    Path = active.Path,
-                    Policy = HealthCheckConstants.ActivePolicy.ConsecutiveFailures,
-                }
-                : null,
-        },
-
-        // The route timeout bounds the whole request; the idle timeout must not be shorter, or it would fire first.
-        HttpRequest = new ForwarderRequestConfig
-        {
-            ActivityTimeout = upstream.Timeout,
-        },
-    };
 }
 
 /// <summary>A route's gateway policy (auth, limits, upstream) and the configuration revision it belongs to.</summary>

@@ -16,7 +16,22 @@ public sealed record UpstreamConfig(
     string Name,
     ImmutableArray<Uri> Destinations,
     TimeSpan Timeout,
-    UpstreamHealthCheck? HealthCheck);
+    UpstreamHealthCheck? HealthCheck)
+{
+    /// <summary>The weight of each destination, in the order of <see cref="Destinations"/>; empty when none was given (all equal).</summary>
+    public ImmutableArray<int> Weights { get; init; } = [];
+
+    public LoadBalancingMode LoadBalancing { get; init; } = LoadBalancingMode.PowerOfTwo;
+
+    /// <summary><c>passive_health</c>; null keeps the gateway's default passive check (transport failures).</summary>
+    public PassiveHealthConfig? PassiveHealth { get; init; }
+
+    /// <summary><c>http2</c>: requests go to the destinations over HTTP/2 (h2c for http:// addresses).</summary>
+    public bool Http2 { get; init; }
+
+    /// <summary>True when the destinations carry different weights.</summary>
+    public bool IsWeighted => !Weights.IsDefaultOrEmpty && Weights.Distinct().Skip(1).Any();
+}
 
 /// <summary>Active health probing of an upstream's destinations.</summary>
 public sealed record UpstreamHealthCheck(string Path, TimeSpan Interval, TimeSpan Timeout);
@@ -35,6 +50,9 @@ public sealed record RouteDefinition(
     /// route (canonical spelling); empty by default, and every other route drops them.
     /// </summary>
     public ImmutableArray<string> ForwardClientHeaders { get; init; } = [];
+
+    /// <summary>Host match, path rewriting, header transforms, body size, retries, CORS and client IP lists.</summary>
+    public RouteFeatures Features { get; init; } = RouteFeatures.Default;
 }
 
 /// <summary>Whether a route needs a session.</summary>

@@ -7,6 +7,7 @@ namespace Gateway.Hosting.Configuration;
 /// <summary>The <c>routes</c> section: ids, path templates, methods, auth and each route's own limit.</summary>
 public static partial class GatewayConfigParser
 {
+
     private static ImmutableArray<RouteDefinition> ReadRoutes(YamlNodeReader reader, YamlNode? node, ImmutableDictionary<string, UpstreamConfig> upstreams)
     {
         var result = ImmutableArray.CreateBuilder<RouteDefinition>();
@@ -26,7 +27,26 @@ public static partial class GatewayConfigParser
         for (var i = 0; i < sequence.Children.Count; i++)
         {
             var key = $"routes[{i}]";
-            var route = reader.Mapping(sequence.Children[i], key, "id", "path", "methods", "upstream", "auth", "ratelimit", "forward_client_headers");
+            var route = reader.Mapping(
+                sequence.Children[i],
+                key,
+                "id",
+                "path",
+                "methods",
+                "upstream",
+                "auth",
+                "ratelimit",
+                "forward_client_headers",
+                "hosts",
+                "strip_prefix",
+                "rewrite",
+                "request_headers",
+                "response_headers",
+                "max_body",
+                "retries",
+                "cors",
+                "allow",
+                "deny");
             if (route is null)
             {
                 reader.Error(key, "must be a mapping with id, path and upstream", sequence.Children[i]);
@@ -79,6 +99,7 @@ public static partial class GatewayConfigParser
             result.Add(new RouteDefinition(id ?? string.Empty, path ?? string.Empty, methods.ToImmutable(), upstream ?? string.Empty, auth, rateLimit)
             {
                 ForwardClientHeaders = forwardClientHeaders,
+                Features = ReadRouteFeatures(reader, route, key, path),
             });
         }
 

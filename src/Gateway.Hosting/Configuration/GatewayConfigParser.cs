@@ -139,10 +139,13 @@ public static partial class GatewayConfigParser
         return new(new GatewayConfig(upstreams, routes, session, rateLimit, trusted), []);
     }
 
-    private static ImmutableArray<IPNetwork> ReadTrustedProxies(YamlNodeReader reader, YamlNode? node)
+    private static ImmutableArray<IPNetwork> ReadTrustedProxies(YamlNodeReader reader, YamlNode? node) => ReadNetworks(reader, node, "trusted_proxies");
+
+    /// <summary>A list of CIDRs or single addresses (<c>trusted_proxies</c>, a route's <c>allow</c> and <c>deny</c>).</summary>
+    private static ImmutableArray<IPNetwork> ReadNetworks(YamlNodeReader reader, YamlNode? node, string key)
     {
         var result = ImmutableArray.CreateBuilder<IPNetwork>();
-        foreach (var (text, itemNode, itemKey) in reader.StringList(node, "trusted_proxies"))
+        foreach (var (text, itemNode, itemKey) in reader.StringList(node, key))
         {
             if (IPNetwork.TryParse(text, out var network))
             {

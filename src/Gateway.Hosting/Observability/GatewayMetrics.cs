@@ -123,5 +123,19 @@ public sealed class GatewayMetrics : IDisposable
             },
             description: "Buckets the edge's rate limiter holds state for, by kind (deny, lane, lease).");
 
+    /// <summary><c>gateway_upstream_retries_total{upstream}</c>: one more try of a request on a route with <c>retries</c>.</summary>
+    public void UpstreamRetried(string upstream) =>
+        (_upstreamRetries ??= _meter.CreateCounter<long>("gateway_upstream_retries_total", description: "Requests tried again after a connect failure or a listed status, by upstream."))
+            .Add(1, new KeyValuePair<string, object?>("upstream", upstream));
+
+    private Counter<long>? _upstreamRetries;
+
+    /// <summary><c>gateway_upstream_destination_healthy{upstream,destination}</c>: 1 while a destination is in rotation, else 0.</summary>
+    public void ObserveDestinationHealth(Func<IEnumerable<(string Upstream, string Destination, bool Healthy)>> read) =>
+        _meter.CreateObservableGauge(
+            "gateway_upstream_destination_healthy",
+            () => read().Select(d => new Measurement<long>(d.Healthy ? 1 : 0, new KeyValuePair<string, object?>("upstream", d.Upstream), new KeyValuePair<string, object?>("destination", d.Destination))),
+            description: "1 while an upstream's destination is healthy (in rotation), 0 while active or passive health checks keep it out.");
+
     public void Dispose() => _meter.Dispose();
 }
