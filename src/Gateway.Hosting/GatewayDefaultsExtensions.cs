@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -34,9 +33,11 @@ public static class GatewayDefaultsExtensions
             builder.WebHost.UseUrls(defaultUrls);
         }
 
+        // JSON lines on stdout, written by a thread of their own through a bounded buffer (LOG_BUFFER_LINES).
         builder.Logging.ClearProviders();
-        builder.Logging.AddConsole(options => options.FormatterName = JsonLineFormatter.FormatterName);
-        builder.Logging.AddConsoleFormatter<JsonLineFormatter, ConsoleFormatterOptions>();
+        var logBufferLines = LogLineBuffer.ReadCapacity(builder.Configuration);
+        builder.Services.AddSingleton(_ => new LogLineBuffer(new BufferedStream(Console.OpenStandardOutput(), 64 * 1024), logBufferLines));
+        builder.Services.AddSingleton<ILoggerProvider>(sp => new JsonLineLoggerProvider(sp.GetRequiredService<LogLineBuffer>(), sp.GetRequiredService<TimeProvider>()));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
