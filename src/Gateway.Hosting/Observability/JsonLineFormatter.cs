@@ -38,7 +38,7 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
     private static readonly ConcurrentDictionary<string, string> SnakeNames = new(StringComparer.Ordinal);
 
     [ThreadStatic]
-    private static List<string>? t_written;
+    private static List<string>? _threadNames;
 
     public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
     {
@@ -78,8 +78,8 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
         }
 
         // Taken from the thread while in use, so that a value whose ToString logs gets a list of its own.
-        var written = t_written ?? new List<string>(16);
-        t_written = null;
+        var written = _threadNames ?? new List<string>(16);
+        _threadNames = null;
         try
         {
             if (logEntry.State is IEnumerable<KeyValuePair<string, object?>> fields)
@@ -100,7 +100,7 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
         finally
         {
             written.Clear();
-            t_written = written;
+            _threadNames = written;
         }
 
         if (logEntry.Exception is { } exception)
@@ -115,41 +115,57 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
 
     private static void WriteFields(Utf8JsonWriter writer, IEnumerable<KeyValuePair<string, object?>> fields, List<string> written)
     {
+        // Logger messages and the usual scopes are lists: read them by index, without an enumerator per line.
+        if (fields is IReadOnlyList<KeyValuePair<string, object?>> list)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                WriteField(writer, list[i].Key, list[i].Value, written);
+            }
+
+            return;
+        }
+
         foreach (var (key, value) in fields)
         {
-            if (key == "{OriginalFormat}")
-            {
-                continue;
-            }
+            WriteField(writer, key, value, written);
+        }
+    }
 
-            var name = SnakeCase(key);
-            if (Array.IndexOf(FixedNames, name) >= 0 || written.Contains(name))
-            {
-                continue;
-            }
+    private static void WriteField(Utf8JsonWriter writer, string key, object? value, List<string> written)
+    {
+        if (key == "{OriginalFormat}")
+        {
+            return;
+        }
 
-            written.Add(name);
-            switch (value)
-            {
-                case null:
-                    writer.WriteNull(name);
-                    break;
-                case string text:
-                    writer.WriteString(name, text);
-                    break;
-                case int or long or short or byte or uint or ulong or ushort:
-                    writer.WriteNumber(name, Convert.ToInt64(value, CultureInfo.InvariantCulture));
-                    break;
-                case double or float or decimal:
-                    writer.WriteNumber(name, Convert.ToDouble(value, CultureInfo.InvariantCulture));
-                    break;
-                case bool flag:
-                    writer.WriteBoolean(name, flag);
-                    break;
-                default:
-                    writer.WriteString(name, Convert.ToString(value, CultureInfo.InvariantCulture));
-                    break;
-            }
+        var name = SnakeCase(key);
+        if (Array.IndexOf(FixedNames, name) >= 0 || written.Contains(name))
+        {
+            return;
+        }
+
+        written.Add(name);
+        switch (value)
+        {
+            case null:
+                writer.WriteNull(name);
+                break;
+            case string text:
+                writer.WriteString(name, text);
+                break;
+            case int or long or short or byte or uint or ulong or ushort:
+                writer.WriteNumber(name, Convert.ToInt64(value, CultureInfo.InvariantCulture));
+                break;
+            case double or float or decimal:
+                writer.WriteNumber(name, Convert.ToDouble(value, CultureInfo.InvariantCulture));
+                break;
+            case bool flag:
+                writer.WriteBoolean(name, flag);
+                break;
+            default:
+                writer.WriteString(name, Convert.ToString(value, CultureInfo.InvariantCulture));
+                break;
         }
     }
 

@@ -14,7 +14,7 @@ namespace Gateway.Hosting.Observability;
 public sealed class JsonLineLoggerProvider(LogLineBuffer buffer, TimeProvider time) : ILoggerProvider, ISupportExternalScope
 {
     [ThreadStatic]
-    private static LineWriter? t_writer;
+    private static LineWriter? _threadWriter;
 
     private IExternalScopeProvider? _scopes;
 
@@ -28,8 +28,8 @@ public sealed class JsonLineLoggerProvider(LogLineBuffer buffer, TimeProvider ti
     private void Write<TState>(string category, LogLevel level, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
         // Taken from the thread while in use: a value's ToString that logs gets a writer of its own.
-        var line = t_writer ?? new LineWriter();
-        t_writer = null;
+        var line = _threadWriter ?? new LineWriter();
+        _threadWriter = null;
         try
         {
             var entry = new LogEntry<TState>(level, category, eventId, state, exception, formatter);
@@ -42,7 +42,7 @@ public sealed class JsonLineLoggerProvider(LogLineBuffer buffer, TimeProvider ti
         finally
         {
             line.Reset();
-            t_writer = line;
+            _threadWriter = line;
         }
     }
 

@@ -23,6 +23,12 @@ public sealed class LogLineBuffer : IDisposable
 
     private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Line buffers go back from the writer thread, not from the thread that took them, which defeats the shared pool's
+    /// per-thread caches: a pool of its own, shared by every thread.
+    /// </summary>
+    private readonly ArrayPool<byte> _pool = ArrayPool<byte>.Create(maxArrayLength: 1024 * 1024, maxArraysPerBucket: 256);
+
     private readonly Channel<Line> _lines;
     private readonly Stream _output;
     private readonly Thread _writer;
@@ -74,14 +80,14 @@ public sealed class LogLineBuffer : IDisposable
     /// <summary>Adds one line (its bytes, the newline included); never waits. False when it was dropped.</summary>
     public bool TryAdd(ReadOnlySpan<byte> line)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(line.Length);
+        var buffer = _pool.Rent(line.Length);
         line.CopyTo(buffer);
         if (_lines.Writer.TryWrite(new Line(buffer, line.Length)))
         {
             return true;
         }
 
-        ArrayPool<byte>.Shared.Return(buffer);
+        _pool.Return(buffer);
         if (_completed)
         {
             // After shutdown began: straight to the output, as the console logger does, once the waiting lines are out.
@@ -132,7 +138,7 @@ public sealed class LogLineBuffer : IDisposable
                 }
                 finally
                 {
-                    ArrayPool<byte>.Shared.Return(line.Buffer);
+                    _pool.Return(line.Buffer);
                 }
 
                 continue;
