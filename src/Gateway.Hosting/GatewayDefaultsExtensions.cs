@@ -11,7 +11,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -34,9 +33,11 @@ public static class GatewayDefaultsExtensions
             builder.WebHost.UseUrls(defaultUrls);
         }
 
+        // JSON lines on stdout, written by a thread of their own through a bounded buffer (LOG_BUFFER_LINES).
         builder.Logging.ClearProviders();
-        builder.Logging.AddConsole(options => options.FormatterName = JsonLineFormatter.FormatterName);
-        builder.Logging.AddConsoleFormatter<JsonLineFormatter, ConsoleFormatterOptions>();
+        var logBufferLines = LogLineBuffer.ReadCapacity(builder.Configuration);
+        builder.Services.AddSingleton(_ => new LogLineBuffer(new BufferedStream(Console.OpenStandardOutput(), 64 * 1024), logBufferLines));
+        builder.Services.AddSingleton<ILoggerProvider>(sp => new JsonLineLoggerProvider(sp.GetRequiredService<LogLineBuffer>(), sp.GetRequiredService<TimeProvider>()));
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Orleans", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
@@ -84,23 +85,22 @@ public static class GatewayDefaultsExtensions
                 .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" })
                 .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpus" })
                 .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timers.active" })
-                .AddPrometheusExporter())
-            .WithTracing(tracing =>
-            {
-                tracing
-                    .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))
-                    .AddHttpClientInstrumentation()
-                    .AddSource("Yarp.ReverseProxy")
-                    .AddSource("Microsoft.Orleans.Runtime")
-                    .AddSource("Microsoft.Orleans.Application")
-                    .AddSource("Microsoft.Orleans.Storage");
+                .AddPrometheusExporter());
 
-                // The standard variables switch OTLP on: the shared endpoint or the traces-only one.
-                if (!string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]) || !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]))
-                {
-                    tracing.AddOtlpExporter();
-                }
-            });
+        // Spans only when something takes them: without an OTLP endpoint no listener is registered, so neither ASP.NET
+        // Core, YARP, HttpClient nor Orleans records spans. The request's Activity (which ASP.NET Core starts for its log
+        // scope) still carries the W3C context, so traceparent is forwarded upstream either way.
+        if (TracesExported(builder.Configuration))
+        {
+            services.AddOpenTelemetry().WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))
+                .AddHttpClientInstrumentation()
+                .AddSource("Yarp.ReverseProxy")
+                .AddSource("Microsoft.Orleans.Runtime")
+                .AddSource("Microsoft.Orleans.Application")
+                .AddSource("Microsoft.Orleans.Storage")
+                .AddOtlpExporter());
+        }
 
         return settings;
     }
@@ -117,6 +117,10 @@ public static class GatewayDefaultsExtensions
         app.MapPrometheusScrapingEndpoint("/metrics").WithRouteLabel("metrics", counted: false).OnListeners(Listeners.Management);
         return app;
     }
+
+    /// <summary>True when the standard variables switch OTLP trace export on: the shared endpoint or the traces-only one.</summary>
+    public static bool TracesExported(Microsoft.Extensions.Configuration.IConfiguration configuration) =>
+        !string.IsNullOrEmpty(configuration?["OTEL_EXPORTER_OTLP_ENDPOINT"]) || !string.IsNullOrEmpty(configuration?["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]);
 
     /// <summary>The correlation id middleware; first in the pipeline so that every later log line carries the id.</summary>
     public static IApplicationBuilder UseGatewayCorrelation(this IApplicationBuilder app) => app.UseMiddleware<CorrelationIdMiddleware>();

@@ -116,9 +116,9 @@ internal static class GatewayCredentials
     /// </summary>
     public static bool IsGatewayBearer(string? authorization)
     {
-        foreach (var part in (authorization ?? string.Empty).Split(','))
+        foreach (var part in (authorization ?? string.Empty).AsSpan().Split(','))
         {
-            if (IsGatewayBearerCredential(part))
+            if (IsGatewayBearerCredential((authorization ?? string.Empty).AsSpan()[part]))
             {
                 return true;
             }
@@ -127,9 +127,9 @@ internal static class GatewayCredentials
         return false;
     }
 
-    private static bool IsGatewayBearerCredential(string credential)
+    private static bool IsGatewayBearerCredential(ReadOnlySpan<char> credential)
     {
-        var value = credential.AsSpan().Trim();
+        var value = credential.Trim();
         var space = value.IndexOfAny(' ', '\t');
         if (space < 0 || !value[..space].Equals(BearerScheme, StringComparison.OrdinalIgnoreCase))
         {

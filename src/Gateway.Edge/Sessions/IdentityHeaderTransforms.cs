@@ -80,10 +80,23 @@ internal sealed class IdentityHeaderTransforms : ITransformProvider
                 headers.TryAddWithoutValidation(UserTier, session.Identity.Tier);
             }
 
-            headers.TryAddWithoutValidation(UserRoles, string.Join(',', session.Identity.Roles.IsDefault ? [] : session.Identity.Roles));
+            headers.TryAddWithoutValidation(UserRoles, session.RolesHeader);
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private static bool AnyGatewayBearer(HeaderStringValues values)
+    {
+        foreach (var value in values)
+        {
+            if (GatewayCredentials.IsGatewayBearer(value))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void Strip(HttpHeaders headers)
@@ -109,7 +122,7 @@ internal sealed class IdentityHeaderTransforms : ITransformProvider
     /// </summary>
     internal static void StripGatewayCredentials(HttpRequestHeaders headers, string cookieName)
     {
-        if (headers.NonValidated.TryGetValues("Authorization", out var authorizations))
+        if (headers.NonValidated.TryGetValues("Authorization", out var authorizations) && AnyGatewayBearer(authorizations))
         {
             var kept = new List<string>(authorizations.Count);
             foreach (var value in authorizations)

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using Gateway.Grains.Contracts;
 using Gateway.Grains.Sessions;
 
@@ -9,7 +10,7 @@ namespace Gateway.Edge.Sessions;
 /// Revocation therefore reaches every edge within that lifetime plus one grain call, with nothing to broadcast and
 /// nothing that a lost message could leave stale. The edge that revokes drops its own entries at once.
 /// </summary>
-internal sealed class SessionCache([FromKeyedServices(SessionClock.Key)] TimeProvider time)
+internal sealed class SessionCache
 {
     /// <summary>How long an answer is reused; bounds how late an edge notices a revocation.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMilliseconds(500);
@@ -17,35 +18,54 @@ internal sealed class SessionCache([FromKeyedServices(SessionClock.Key)] TimePro
     /// <summary>Beyond this many entries, stale ones are swept; a sweep that frees nothing empties the cache.</summary>
     public const int MaxEntries = 100_000;
 
-    private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Entry> _entries;
+    private readonly ConcurrentDictionary<string, Entry>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+    private readonly TimeProvider _time;
+
+    public SessionCache([FromKeyedServices(SessionClock.Key)] TimeProvider time)
+    {
+        _time = time;
+        _entries = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
+        _bySpan = _entries.GetAlternateLookup<ReadOnlySpan<char>>();
+    }
 
     public int Count => _entries.Count;
 
     public bool TryGet(string sessionId, out SessionLookup lookup)
     {
-        if (_entries.TryGetValue(sessionId, out var entry))
+        var found = TryGet(sessionId.AsSpan(), out var entry);
+        lookup = found ? entry!.Lookup : SessionLookup.Expired;
+        return found;
+    }
+
+    /// <summary>The fresh answer for a session id where it lies in a token: no allocation.</summary>
+    public bool TryGet(ReadOnlySpan<char> sessionId, [NotNullWhen(true)] out Entry? entry)
+    {
+        if (_bySpan.TryGetValue(sessionId, out var id, out entry))
         {
-            if (time.GetElapsedTime(entry.StoredAt) < Lifetime)
+            if (_time.GetElapsedTime(entry.StoredAt) < Lifetime)
             {
-                lookup = entry.Lookup;
                 return true;
             }
 
-            _entries.TryRemove(new KeyValuePair<string, Entry>(sessionId, entry));
+            _entries.TryRemove(new KeyValuePair<string, Entry>(id, entry));
         }
 
-        lookup = SessionLookup.Expired;
+        entry = null;
         return false;
     }
 
-    public void Set(string sessionId, SessionLookup lookup)
+    /// <summary>Stores a session grain's answer; returns the entry made of it.</summary>
+    public Entry Set(string sessionId, SessionLookup lookup)
     {
         if (_entries.Count >= MaxEntries)
         {
             Sweep();
         }
 
-        _entries[sessionId] = new Entry(lookup, time.GetTimestamp());
+        var entry = new Entry(sessionId, lookup, _time.GetTimestamp());
+        _entries[sessionId] = entry;
+        return entry;
     }
 
     public void Remove(string sessionId) => _entries.TryRemove(sessionId, out _);
@@ -66,7 +86,7 @@ internal sealed class SessionCache([FromKeyedServices(SessionClock.Key)] TimePro
     {
         foreach (var (id, entry) in _entries)
         {
-            if (time.GetElapsedTime(entry.StoredAt) >= Lifetime)
+            if (_time.GetElapsedTime(entry.StoredAt) >= Lifetime)
             {
                 _entries.TryRemove(new KeyValuePair<string, Entry>(id, entry));
             }
@@ -78,5 +98,13 @@ internal sealed class SessionCache([FromKeyedServices(SessionClock.Key)] TimePro
         }
     }
 
-    private sealed record Entry(SessionLookup Lookup, long StoredAt);
+    /// <summary>
+    /// One answer of a session grain. An active session's <see cref="Feature"/> is made once here and shared by every
+    /// request that the answer serves (it is immutable).
+    /// </summary>
+    internal sealed record Entry(string SessionId, SessionLookup Lookup, long StoredAt)
+    {
+        public SessionFeature? Feature { get; } =
+            Lookup.Status == SessionStatus.Active && Lookup.Session is { } session ? new SessionFeature(SessionId, session) : null;
+    }
 }

@@ -6,9 +6,13 @@ using Gateway.Hosting.Observability;
 namespace Gateway.Edge.Sessions;
 
 /// <summary>The valid session of a request, set by the session check and read by the identity header transform.</summary>
+/// <remarks>Immutable: the session cache shares one per cached answer between the requests it serves.</remarks>
 internal sealed record SessionFeature(string SessionId, SessionSnapshot Session)
 {
     public SessionIdentity Identity => Session.Identity;
+
+    /// <summary>The <c>X-User-Roles</c> value: the roles joined with commas, made once.</summary>
+    public string RolesHeader { get; } = string.Join(',', Session.Identity.Roles.IsDefault ? [] : Session.Identity.Roles);
 }
 
 /// <summary>What the edge does with the outcome of a session check: accept the identity, or refuse with 401.</summary>
@@ -22,7 +26,7 @@ internal static class SessionOutcome
     public static void Accept(HttpContext context, SessionCheck check, SessionResolver resolver, bool secureCookie)
     {
         var session = check.Session!;
-        context.GatewayRequest().Session = new SessionFeature(check.SessionId!, session);
+        context.GatewayRequest().Session = check.Feature ?? new SessionFeature(check.SessionId!, session);
         if (check.SignedWithPrevious)
         {
             var token = resolver.Codec.Issue(check.SessionId!);

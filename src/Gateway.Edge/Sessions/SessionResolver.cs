@@ -4,7 +4,8 @@ using Gateway.Hosting.Configuration;
 namespace Gateway.Edge.Sessions;
 
 /// <summary>The outcome of checking a request's session.</summary>
-internal sealed record SessionCheck(string? FailureReason, string? SessionId, SessionSnapshot? Session, bool SignedWithPrevious)
+/// <remarks>A value, not an object: the check of a cached session allocates nothing.</remarks>
+internal readonly record struct SessionCheck(string? FailureReason, string? SessionId, SessionSnapshot? Session, bool SignedWithPrevious, SessionFeature? Feature = null)
 {
     public bool IsValid => FailureReason is null && Session is not null;
 
@@ -55,25 +56,53 @@ internal sealed class SessionResolver(SessionTokenCodec codec, SessionCache cach
     }
 
     /// <summary>Verifies the token and asks the session (cached for at most <see cref="SessionCache.Lifetime"/>).</summary>
-    public async ValueTask<SessionCheck> CheckAsync(HttpContext context)
+    /// <remarks>A cached session is checked without allocating: the token is verified where it lies in the header.</remarks>
+    public ValueTask<SessionCheck> CheckAsync(HttpContext context)
     {
-        var verifiedCheck = VerifyToken(context, out var verified);
-        if (verifiedCheck.FailureReason is not null)
+        string? cookieToken = null;
+        var token = ReadBearer(context);
+        if (token is null)
         {
-            return verifiedCheck;
+            cookieToken = GatewayCredentials.FindCookie(context.Request.Headers.Cookie, CookieName);
+            if (cookieToken is null)
+            {
+                return ValueTask.FromResult(SessionCheck.Failed(AuthFailureReason.Missing));
+            }
         }
 
-        if (!cache.TryGet(verified.SessionId, out var lookup))
+        var span = cookieToken is null ? BearerToken(token!) : cookieToken.AsSpan();
+        var error = codec.Verify(span, out var signedWithPrevious);
+        if (error != TokenError.None)
         {
-            lookup = await grains.GetGrain<ISessionGrain>(verified.SessionId).TouchAsync();
-            cache.Set(verified.SessionId, lookup);
+            return ValueTask.FromResult(SessionCheck.Failed(error == TokenError.BadSignature ? AuthFailureReason.BadSignature : AuthFailureReason.Malformed));
         }
 
-        return lookup.Status switch
-        {
-            SessionStatus.Active when lookup.Session is not null => new SessionCheck(null, verified.SessionId, lookup.Session, verified.SignedWithPrevious),
-            SessionStatus.Revoked => SessionCheck.Failed(AuthFailureReason.Revoked, verified.SessionId),
-            _ => SessionCheck.Failed(AuthFailureReason.Expired, verified.SessionId),
-        };
+        var sessionId = SessionTokenCodec.SessionIdOf(span);
+        return cache.TryGet(sessionId, out var cached)
+            ? ValueTask.FromResult(Outcome(cached, signedWithPrevious))
+            : AskAsync(sessionId.ToString(), signedWithPrevious);
     }
+
+    private async ValueTask<SessionCheck> AskAsync(string sessionId, bool signedWithPrevious)
+    {
+        var lookup = await grains.GetGrain<ISessionGrain>(sessionId).TouchAsync();
+        return Outcome(cache.Set(sessionId, lookup), signedWithPrevious);
+    }
+
+    private static SessionCheck Outcome(SessionCache.Entry entry, bool signedWithPrevious) => entry.Lookup.Status switch
+    {
+        SessionStatus.Active when entry.Feature is { } feature => new SessionCheck(null, entry.SessionId, feature.Session, signedWithPrevious, feature),
+        SessionStatus.Revoked => SessionCheck.Failed(AuthFailureReason.Revoked, entry.SessionId),
+        _ => SessionCheck.Failed(AuthFailureReason.Expired, entry.SessionId),
+    };
+
+    /// <summary>The <c>Authorization</c> value when its scheme is Bearer (the whole header: no copy), else null.</summary>
+    private static string? ReadBearer(HttpContext context)
+    {
+        var authorization = context.Request.Headers.Authorization;
+        var value = authorization.Count == 1 ? authorization[0] : authorization.ToString();
+        return value is not null && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? value : null;
+    }
+
+    private static ReadOnlySpan<char> BearerToken(string authorization) => authorization.AsSpan("Bearer ".Length).Trim();
 }

@@ -37,6 +37,8 @@ internal sealed class SessionTokenCodec(SessionKeys keys)
     private static readonly int SessionIdChars = Base64Url.GetEncodedLength(SessionIdBytes);
     private static readonly int MacChars = Base64Url.GetEncodedLength(MacBytes);
 
+    private static readonly int SessionStart = Version.Length + 1 + KeyIdChars + 1;
+
     /// <summary>The length of every token.</summary>
     public static readonly int TokenLength = Version.Length + 1 + KeyIdChars + 1 + SessionIdChars + 1 + MacChars;
 
@@ -61,24 +63,39 @@ internal sealed class SessionTokenCodec(SessionKeys keys)
     public TokenError Verify(string? token, out VerifiedToken verified)
     {
         verified = default;
-        if (token is null || token.Length != TokenLength)
+        if (token is null)
         {
             return TokenError.Malformed;
         }
 
-        var span = token.AsSpan();
+        var error = Verify(token.AsSpan(), out var signedWithPrevious);
+        if (error == TokenError.None)
+        {
+            verified = new VerifiedToken(SessionIdOf(token).ToString(), signedWithPrevious);
+        }
+
+        return error;
+    }
+
+    /// <summary>Verifies a token where it lies (a header's characters): no allocation.</summary>
+    public TokenError Verify(ReadOnlySpan<char> token, out bool signedWithPrevious)
+    {
+        signedWithPrevious = false;
+        if (token.Length != TokenLength)
+        {
+            return TokenError.Malformed;
+        }
+
         var keyIdStart = Version.Length + 1;
-        var sessionStart = keyIdStart + KeyIdChars + 1;
-        var macStart = sessionStart + SessionIdChars + 1;
-        if (!span.StartsWith(Version) || span[Version.Length] != '.' || span[sessionStart - 1] != '.' || span[macStart - 1] != '.')
+        var macStart = SessionStart + SessionIdChars + 1;
+        if (!token.StartsWith(Version) || token[Version.Length] != '.' || token[SessionStart - 1] != '.' || token[macStart - 1] != '.')
         {
             return TokenError.Malformed;
         }
 
-        var keyId = span.Slice(keyIdStart, KeyIdChars);
-        var sessionId = span.Slice(sessionStart, SessionIdChars);
-        var mac = span[macStart..];
-        if (!Base64Url.IsValid(keyId) || !Base64Url.IsValid(sessionId) || !Base64Url.IsValid(mac))
+        var keyId = token.Slice(keyIdStart, KeyIdChars);
+        var mac = token[macStart..];
+        if (!Base64Url.IsValid(keyId) || !Base64Url.IsValid(SessionIdOf(token)) || !Base64Url.IsValid(mac))
         {
             return TokenError.Malformed;
         }
@@ -89,8 +106,11 @@ internal sealed class SessionTokenCodec(SessionKeys keys)
             return TokenError.BadSignature;
         }
 
+        // Base64url characters only (checked above): one byte each.
+        Span<byte> signed = stackalloc byte[macStart - 1];
+        System.Text.Ascii.FromUtf16(token[..(macStart - 1)], signed, out _);
         Span<byte> expected = stackalloc byte[MacBytes];
-        HMACSHA256.HashData(key.Secret, Encoding.ASCII.GetBytes(token, 0, macStart - 1), expected);
+        HMACSHA256.HashData(key.Secret, signed, expected);
         Span<char> expectedChars = stackalloc char[MacChars];
         Base64Url.EncodeToChars(expected, expectedChars);
 
@@ -100,9 +120,12 @@ internal sealed class SessionTokenCodec(SessionKeys keys)
             return TokenError.BadSignature;
         }
 
-        verified = new VerifiedToken(sessionId.ToString(), !ReferenceEquals(key, keys.Current));
+        signedWithPrevious = !ReferenceEquals(key, keys.Current);
         return TokenError.None;
     }
+
+    /// <summary>The session id's characters in a token of the right length.</summary>
+    public static ReadOnlySpan<char> SessionIdOf(ReadOnlySpan<char> token) => token.Slice(SessionStart, SessionIdChars);
 
     private static bool IsSessionId(string value) => value.Length == SessionIdChars && Base64Url.IsValid(value);
 

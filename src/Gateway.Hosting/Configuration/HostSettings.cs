@@ -210,4 +210,7 @@ public static class EnvironmentVariables
 
     /// <summary>How long a SIGTERM'd process keeps serving with readiness failed; default 5s clustered, 0 embedded.</summary>
     public const string DrainDelay = "SHUTDOWN_DRAIN_DELAY";
+
+    /// <summary>How many log lines may wait for stdout (<c>Observability.LogLineBuffer</c>).</summary>
+    public const string LogBufferLines = "LOG_BUFFER_LINES";
 }

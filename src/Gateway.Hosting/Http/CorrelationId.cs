@@ -10,8 +10,6 @@ public static class CorrelationId
 {
     public const string HeaderName = "X-Correlation-ID";
 
-    private const string ItemKey = "gateway.correlation_id";
-
     public static bool IsValid([NotNullWhen(true)] string? value)
     {
         if (string.IsNullOrEmpty(value) || value.Length > 128)
@@ -33,7 +31,35 @@ public static class CorrelationId
     /// <summary>A new id: 32 lower-case hex digits.</summary>
     public static string New() => Guid.NewGuid().ToString("N");
 
-    public static string? Get(Microsoft.AspNetCore.Http.HttpContext context) => context.Items[ItemKey] as string;
+    /// <summary>The request's id, as <see cref="CorrelationIdMiddleware"/> (or <see cref="Set"/>) settled it; null before.</summary>
+    public static string? Get(Microsoft.AspNetCore.Http.HttpContext context) => context?.Features.Get<CorrelationScope>()?.Id;
 
-    public static void Set(Microsoft.AspNetCore.Http.HttpContext context, string id) => context.Items[ItemKey] = id;
+    public static void Set(Microsoft.AspNetCore.Http.HttpContext context, string id)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Features.Set(new CorrelationScope(id));
+    }
+}
+
+/// <summary>
+/// The request's correlation id in one object: the request feature that <see cref="CorrelationId.Get"/> reads, and the
+/// logging scope with one field, written as <c>correlation_id</c>.
+/// </summary>
+public sealed class CorrelationScope(string id) : IReadOnlyList<KeyValuePair<string, object?>>
+{
+    public string Id { get; } = id;
+
+    public int Count => 1;
+
+    public KeyValuePair<string, object?> this[int index] =>
+        index == 0 ? new("correlation_id", Id) : throw new ArgumentOutOfRangeException(nameof(index));
+
+    public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+    {
+        yield return this[0];
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public override string ToString() => $"correlation_id:{Id}";
 }

@@ -26,7 +26,7 @@ public sealed class GatewayMetrics : IDisposable
     private readonly Histogram<double> _upstreamDuration;
     private readonly Counter<long> _configReloads;
 
-    public GatewayMetrics(IMeterFactory meterFactory)
+    public GatewayMetrics(IMeterFactory meterFactory, LogLineBuffer? logLines = null)
     {
         _meter = meterFactory.Create(MeterName);
         _requests = _meter.CreateCounter<long>("gateway_requests_total", description: "Requests answered by the edge, by route, method and status.");
@@ -39,6 +39,8 @@ public sealed class GatewayMetrics : IDisposable
         _redisDuration = _meter.CreateHistogram("gateway_redis_operation_duration_seconds", unit: "s", description: "Duration of the gateway's Redis operations, by operation.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RedisBuckets });
         _upstreamDuration = _meter.CreateHistogram("gateway_upstream_duration_seconds", unit: "s", description: "Time to an upstream's response, by upstream.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _configReloads = _meter.CreateCounter<long>("gateway_config_reloads_total", description: "Reloads of gateway.yml, by result (success or failure).");
+
+        _meter.CreateObservableCounter("gateway_log_lines_dropped_total", () => logLines?.Dropped ?? 0, description: "Log lines dropped because the log buffer was full (LOG_BUFFER_LINES).");
 
         // The runbook's process series, under the names Prometheus' own client libraries use. Read from the runtime, no
         // Process object per scrape. OpenTelemetry's process instrumentation names them process.memory.usage and

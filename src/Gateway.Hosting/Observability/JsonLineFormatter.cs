@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -12,45 +13,82 @@ namespace Gateway.Hosting.Observability;
 /// One JSON object per line: <c>timestamp</c>, <c>level</c>, <c>category</c>, <c>message</c>, then every structured
 /// field of the message and its scopes in snake_case (so <c>CorrelationId</c> becomes <c>correlation_id</c>).
 /// Levels are upper case (<c>INFO</c>, <c>WARNING</c>, <c>ERROR</c>) so that <c>grep ERROR</c> finds errors.
+/// <see cref="JsonLineLoggerProvider"/> writes the process's log with <see cref="WriteLine"/>; the console formatter
+/// form writes the same line to a <see cref="TextWriter"/>.
 /// </summary>
 public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(FormatterName)
 {
     public const string FormatterName = "gateway-json";
 
-    private static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = true };
+    internal static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = true };
+
+    private const string TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+
+    private static readonly JsonEncodedText TimestampName = JsonEncodedText.Encode("timestamp");
+    private static readonly JsonEncodedText LevelName = JsonEncodedText.Encode("level");
+    private static readonly JsonEncodedText CategoryName = JsonEncodedText.Encode("category");
+    private static readonly JsonEncodedText MessageName = JsonEncodedText.Encode("message");
+    private static readonly JsonEncodedText EventIdName = JsonEncodedText.Encode("event_id");
+    private static readonly JsonEncodedText ExceptionName = JsonEncodedText.Encode("exception");
+
+    /// <summary>The names written before the fields: a field of the same name is skipped.</summary>
+    private static readonly string[] FixedNames = ["timestamp", "level", "category", "message", "event_id", "exception"];
 
     /// <summary>Field names are few (one per message template placeholder): convert each once.</summary>
     private static readonly ConcurrentDictionary<string, string> SnakeNames = new(StringComparer.Ordinal);
 
+    [ThreadStatic]
+    private static List<string>? _threadNames;
+
     public override void Write<TState>(in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, TextWriter textWriter)
     {
+        ArgumentNullException.ThrowIfNull(textWriter);
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using var writer = new Utf8JsonWriter(buffer, WriterOptions);
+        if (WriteLine(writer, logEntry, scopeProvider, time.GetUtcNow()))
+        {
+            textWriter.Write(Encoding.UTF8.GetString(buffer.WrittenSpan));
+            textWriter.Write('\n');
+        }
+    }
+
+    /// <summary>
+    /// Writes the entry as one JSON object (no newline) and flushes <paramref name="writer"/>; false, with nothing
+    /// written, for an entry that has neither a message nor an exception.
+    /// </summary>
+    public static bool WriteLine<TState>(Utf8JsonWriter writer, in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
         var message = logEntry.Formatter?.Invoke(logEntry.State, logEntry.Exception);
         if (message is null && logEntry.Exception is null)
         {
-            return;
+            return false;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        writer.WriteStartObject();
+        Span<byte> timestamp = stackalloc byte[32];
+        now.UtcDateTime.TryFormat(timestamp, out var length, TimestampFormat, CultureInfo.InvariantCulture);
+        writer.WriteString(TimestampName, timestamp[..length]);
+        writer.WriteString(LevelName, LevelValue(logEntry.LogLevel));
+        writer.WriteString(CategoryName, logEntry.Category);
+        writer.WriteString(MessageName, message ?? string.Empty);
+        if (logEntry.EventId.Id != 0)
         {
-            writer.WriteStartObject();
-            writer.WriteString("timestamp", time.GetUtcNow().ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
-            writer.WriteString("level", LevelName(logEntry.LogLevel));
-            writer.WriteString("category", logEntry.Category);
-            writer.WriteString("message", message ?? string.Empty);
-            if (logEntry.EventId.Id != 0)
-            {
-                writer.WriteNumber("event_id", logEntry.EventId.Id);
-            }
+            writer.WriteNumber(EventIdName, logEntry.EventId.Id);
+        }
 
-            var written = new HashSet<string>(StringComparer.Ordinal) { "timestamp", "level", "category", "message", "event_id", "exception" };
+        // Taken from the thread while in use, so that a value whose ToString logs gets a list of its own.
+        var written = _threadNames ?? new List<string>(16);
+        _threadNames = null;
+        try
+        {
             if (logEntry.State is IEnumerable<KeyValuePair<string, object?>> fields)
             {
                 WriteFields(writer, fields, written);
             }
 
             scopeProvider?.ForEachScope(
-                (scope, state) =>
+                static (scope, state) =>
                 {
                     if (scope is IEnumerable<KeyValuePair<string, object?>> scopeFields)
                     {
@@ -58,59 +96,83 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
                     }
                 },
                 (Writer: writer, Written: written));
-
-            if (logEntry.Exception is { } exception)
-            {
-                writer.WriteString("exception", exception.ToString());
-            }
-
-            writer.WriteEndObject();
+        }
+        finally
+        {
+            written.Clear();
+            _threadNames = written;
         }
 
-        textWriter.Write(Encoding.UTF8.GetString(buffer.WrittenSpan));
-        textWriter.Write('\n');
+        if (logEntry.Exception is { } exception)
+        {
+            writer.WriteString(ExceptionName, exception.ToString());
+        }
+
+        writer.WriteEndObject();
+        writer.Flush();
+        return true;
     }
 
-    private static void WriteFields(Utf8JsonWriter writer, IEnumerable<KeyValuePair<string, object?>> fields, HashSet<string> written)
+    private static void WriteFields(Utf8JsonWriter writer, IEnumerable<KeyValuePair<string, object?>> fields, List<string> written)
     {
+        // Logger messages and the usual scopes are lists: read them by index, without an enumerator per line.
+        if (fields is IReadOnlyList<KeyValuePair<string, object?>> list)
+        {
+            for (var i = 0; i < list.Count; i++)
+            {
+                WriteField(writer, list[i].Key, list[i].Value, written);
+            }
+
+            return;
+        }
+
         foreach (var (key, value) in fields)
         {
-            if (key == "{OriginalFormat}")
-            {
-                continue;
-            }
+            WriteField(writer, key, value, written);
+        }
+    }
 
-            var name = SnakeCase(key);
-            if (!written.Add(name))
-            {
-                continue;
-            }
+    private static void WriteField(Utf8JsonWriter writer, string key, object? value, List<string> written)
+    {
+        if (key == "{OriginalFormat}")
+        {
+            return;
+        }
 
-            switch (value)
-            {
-                case null:
-                    writer.WriteNull(name);
-                    break;
-                case int or long or short or byte or uint or ulong or ushort:
-                    writer.WriteNumber(name, Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
-                    break;
-                case double or float or decimal:
-                    writer.WriteNumber(name, Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture));
-                    break;
-                case bool flag:
-                    writer.WriteBoolean(name, flag);
-                    break;
-                default:
-                    writer.WriteString(name, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
-                    break;
-            }
+        var name = SnakeCase(key);
+        if (Array.IndexOf(FixedNames, name) >= 0 || written.Contains(name))
+        {
+            return;
+        }
+
+        written.Add(name);
+        switch (value)
+        {
+            case null:
+                writer.WriteNull(name);
+                break;
+            case string text:
+                writer.WriteString(name, text);
+                break;
+            case int or long or short or byte or uint or ulong or ushort:
+                writer.WriteNumber(name, Convert.ToInt64(value, CultureInfo.InvariantCulture));
+                break;
+            case double or float or decimal:
+                writer.WriteNumber(name, Convert.ToDouble(value, CultureInfo.InvariantCulture));
+                break;
+            case bool flag:
+                writer.WriteBoolean(name, flag);
+                break;
+            default:
+                writer.WriteString(name, Convert.ToString(value, CultureInfo.InvariantCulture));
+                break;
         }
     }
 
     /// <summary><c>DurationMs</c> → <c>duration_ms</c>; names already in snake_case stay as they are.</summary>
     public static string SnakeCase(string name) => SnakeNames.GetOrAdd(name, static n => JsonNamingPolicy.SnakeCaseLower.ConvertName(n));
 
-    private static string LevelName(LogLevel level) => level switch
+    private static string LevelValue(LogLevel level) => level switch
     {
         LogLevel.Trace => "TRACE",
         LogLevel.Debug => "DEBUG",

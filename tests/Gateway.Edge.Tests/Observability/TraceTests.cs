@@ -12,7 +12,8 @@ namespace Gateway.Edge.Tests.Observability;
 /// <summary>
 /// Spans as the gateway's OpenTelemetry pipeline records them (a processor added to the real tracer provider, so
 /// sources and sampling are the production ones): one trace per request from the ASP.NET Core span through YARP's
-/// forward and the HttpClient call, W3C <c>traceparent</c> to the upstream, and Orleans spans for grain calls.
+/// forward and the HttpClient call, W3C <c>traceparent</c> to the upstream, and Orleans spans for grain calls. Spans are
+/// recorded only when an OTLP endpoint is set (here one that nothing listens on).
 /// </summary>
 public sealed class TraceTests : IAsyncLifetime
 {
@@ -31,7 +32,8 @@ public sealed class TraceTests : IAsyncLifetime
             """,
             configure: builder => builder.Services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddProcessor(_spans)),
             map: app => app.MapGet(ProbePath, async (IGrainFactory grains) => await grains.GetGrain<IClusterProbeGrain>(0).PingAsync()),
-            quiet: false);
+            quiet: false,
+            $"--OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:{FreePort.Next()}"); // tracing is on only with an exporter
     }
 
     public async Task DisposeAsync()

@@ -24,6 +24,24 @@ public sealed class SessionCacheTests
     }
 
     [Fact]
+    public void TryGet_IdInsideAToken_FindsTheEntryAndSharesItsFeature()
+    {
+        var cache = new SessionCache(new FakeTimeProvider());
+        cache.Set("s1", Active("alice"));
+        cache.Set("s2", SessionLookup.Expired);
+
+        Assert.True(cache.TryGet("v1.key.s1.mac".AsSpan(7, 2), out var first));
+        Assert.True(cache.TryGet("s1".AsSpan(), out var second));
+        Assert.True(cache.TryGet("s2".AsSpan(), out var expired));
+
+        Assert.Equal("s1", first.SessionId);
+        Assert.Equal("alice", first.Feature!.Identity.UserId);
+        Assert.Same(first.Feature, second.Feature);
+        Assert.Null(expired.Feature);
+        Assert.False(cache.TryGet("s3".AsSpan(), out _));
+    }
+
+    [Fact]
     public void TryGet_AfterLifetime_MissesSoRevocationIsSeen()
     {
         var time = new FakeTimeProvider();

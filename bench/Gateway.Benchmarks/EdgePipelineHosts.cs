@@ -1,0 +1,129 @@
+using System.Net.Http.Json;
+using Gateway.Edge;
+using Gateway.Hosting.Configuration;
+using Gateway.Hosting.Observability;
+using Gateway.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Gateway.Benchmarks;
+
+/// <summary>
+/// Three in-process Kestrel servers on loopback: an upstream with a fixed small JSON body, the edge (embedded, fast
+/// mode, one route with <c>auth: optional</c>, everything else as shipped: access log, metrics) and plain YARP with one
+/// route to the same upstream. The edge's log lines are formatted and buffered as in production, then written to
+/// <see cref="Stream.Null"/> so that they do not mix with BenchmarkDotNet's output.
+/// </summary>
+internal sealed class EdgePipelineHosts : IAsyncDisposable
+{
+    public const string SessionSecret = "bench-session-secret-0123456789abcdef0123456789";
+
+    private static readonly string[] Roles = ["user"];
+
+    private readonly WebApplication _upstream;
+    private readonly WebApplication _edge;
+    private readonly WebApplication _yarp;
+    private readonly string _directory;
+
+    private EdgePipelineHosts(WebApplication upstream, WebApplication edge, WebApplication yarp, string directory, int edgePort, int yarpPort)
+    {
+        _upstream = upstream;
+        _edge = edge;
+        _yarp = yarp;
+        _directory = directory;
+        EdgeUrl = new Uri($"http://127.0.0.1:{edgePort}/api/bench");
+        YarpUrl = new Uri($"http://127.0.0.1:{yarpPort}/api/bench");
+    }
+
+    public Uri EdgeUrl { get; }
+
+    public Uri YarpUrl { get; }
+
+    public IServiceProvider EdgeServices => _edge.Services;
+
+    public static async Task<EdgePipelineHosts> StartAsync()
+    {
+        var upstreamPort = FreePort.Next();
+        var upstream = Quiet(WebApplication.CreateBuilder([$"--urls=http://127.0.0.1:{upstreamPort}"])).Build();
+        upstream.MapPost("/auth/verify", () => Results.Json(new { user_id = "alice", tier = "gold", roles = Roles }));
+        upstream.Map("/{**path}", static context =>
+        {
+            context.Response.ContentType = "application/json";
+            return context.Response.Body.WriteAsync("{\"service\":\"bench-upstream\",\"ok\":true,\"items\":[1,2,3]}"u8.ToArray()).AsTask();
+        });
+        await upstream.StartAsync();
+
+        var directory = Directory.CreateTempSubdirectory("gateway-pipeline-bench-").FullName;
+        var config = Path.Combine(directory, "gateway.yml");
+        await File.WriteAllTextAsync(config, $$"""
+            upstreams:
+              app: { destinations: ["http://127.0.0.1:{{upstreamPort}}"] }
+            routes:
+              - { id: bench, path: "/api/{**rest}", upstream: app, auth: optional }
+            session:
+              cookie: gw_bench
+              secure_cookie: false
+              login: { upstream: app, path: /auth/verify }
+            ratelimit:
+              default: { requests: 1000000000, period: 1s, burst: 1000000000 }
+              mode: fast
+              on_backend_failure: open
+            """);
+        var edgePort = FreePort.Next();
+        var edgeBuilder = WebApplication.CreateBuilder(
+        [
+            $"--urls=http://127.0.0.1:{edgePort}",
+            $"--{EnvironmentVariables.ConfigPath}={config}",
+            $"--{EnvironmentVariables.SiloPort}={FreePort.Next()}",
+            $"--{EnvironmentVariables.GatewayPort}={FreePort.Next()}",
+            $"--{EnvironmentVariables.SessionSecret}={SessionSecret}",
+            $"--{EnvironmentVariables.DrainDelay}=0",
+        ]);
+        edgeBuilder.AddGatewayEdge();
+        edgeBuilder.Services.AddSingleton(_ => new LogLineBuffer(Stream.Null)); // registered last: the one resolved
+        var edge = edgeBuilder.Build().MapGatewayEdge();
+        await edge.StartAsync();
+
+        var yarpPort = FreePort.Next();
+        var yarpBuilder = Quiet(WebApplication.CreateBuilder([$"--urls=http://127.0.0.1:{yarpPort}"]));
+        yarpBuilder.Services.AddReverseProxy().LoadFromMemory(
+            [new RouteConfig { RouteId = "all", ClusterId = "upstream", Match = new RouteMatch { Path = "{**catch-all}" } }],
+            [new ClusterConfig { ClusterId = "upstream", Destinations = new Dictionary<string, DestinationConfig> { ["upstream"] = new() { Address = $"http://127.0.0.1:{upstreamPort}" } } }]);
+        var yarp = yarpBuilder.Build();
+        yarp.MapReverseProxy();
+        await yarp.StartAsync();
+        return new EdgePipelineHosts(upstream, edge, yarp, directory, edgePort, yarpPort);
+    }
+
+    /// <summary>A client that keeps one connection per server and sends no trace headers of its own.</summary>
+    public static HttpClient Client() => new(new SocketsHttpHandler { ActivityHeadersPropagator = null, UseCookies = false, MaxConnectionsPerServer = 1 });
+
+    /// <summary>A session token of alice, from the edge's own login.</summary>
+    public async Task<string> LoginAsync(HttpClient client)
+    {
+        using var response = await client.PostAsJsonAsync(new Uri(EdgeUrl, "/auth/login"), new { username = "alice", password = "alice" });
+        response.EnsureSuccessStatusCode();
+        using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.GetProperty("token").GetString()!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _yarp.StopAsync();
+        await _edge.StopAsync();
+        await _upstream.StopAsync();
+        await _yarp.DisposeAsync();
+        await _edge.DisposeAsync();
+        await _upstream.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private static WebApplicationBuilder Quiet(WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        return builder;
+    }
+}
