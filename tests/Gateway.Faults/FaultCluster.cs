@@ -130,6 +130,18 @@ public sealed class FaultCluster : IAsyncDisposable
         return total;
     }
 
+    /// <summary>The exception types of the session check failures (event 40) every edge, live or gone, logged: why a session request got 503.</summary>
+    public string SessionFailureCauses()
+    {
+        var causes = Cluster.Edges.SelectMany(e => e.Process.Output)
+            .Where(line => line.Contains("\"event_id\":40", StringComparison.Ordinal) && line.Contains("\"exception\":\"", StringComparison.Ordinal))
+            .Select(line => line[(line.IndexOf("\"exception\":\"", StringComparison.Ordinal) + 13)..].Split(':')[0])
+            .GroupBy(type => type)
+            .Select(g => $"{g.Count()}× {g.Key}")
+            .ToList();
+        return causes.Count == 0 ? "none logged" : string.Join(", ", causes);
+    }
+
     /// <summary>Starts a silo and waits until it serves.</summary>
     public async Task<SiloNode> AddSiloAsync(TimeSpan timeout)
     {

@@ -24,7 +24,7 @@ public static class ProcessFaults
         return new ScenarioResult(
             "kill -9 of a silo",
             Load(window, end),
-            $"{window.Failures.Count} failed ({window.FailureKinds()}), all started within {Text.F(window.Failures.Select(o => o.Started - fault).DefaultIfEmpty(0).Max())} s of the kill",
+            $"{window.Failures.Count} failed ({window.FailureKinds()}; session checks failed on the edges with {cluster.SessionFailureCauses()}), all started within {Text.F(window.Failures.Select(o => o.Started - fault).DefaultIfEmpty(0).Max())} s of the kill",
             $"errors ended {Text.F(errorsEnd)} s after the kill (the last failed answer; no request sent later than {Text.F(window.Failures.Select(o => o.Started - fault).DefaultIfEmpty(0).Max())} s after the kill failed); hot key admitted {admitted} where {ideal} were due (bound {bound}: burst + rate·t + crash bound + one burst of local shares)",
             "only in-flight requests fail; errors end ≤ 3 s; overshoot within the crash bound",
             holds);
@@ -108,7 +108,7 @@ public static class ProcessFaults
         return new ScenarioResult(
             "rolling restart of every silo, then every edge (SIGTERM, one at a time)",
             Load(window, end),
-            window.Failures.Count == 0 ? "nothing" : $"{window.Failures.Count} failed ({window.FailureKinds()})",
+            window.Failures.Count == 0 ? "nothing" : $"{window.Failures.Count} failed ({window.FailureKinds()}; session checks failed on the edges with {cluster.SessionFailureCauses()})",
             $"{window.Failures.Count} failed requests; {load.Retried} connect failures retried on another edge (as a balancer does); each restart took {string.Join(" / ", restarts)} s (stop to replacement ready)",
             "0 failed requests",
             window.Failures.Count == 0);
