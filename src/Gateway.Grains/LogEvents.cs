@@ -53,4 +53,5 @@ public static class LogEvents
     // 310-319: the edge's rate limiter.
     public const int RateLimiterUnavailable = 310;
     public const int RateLimitLeaseFailed = 311;
+    public const int EdgeHeartbeatFailed = 312;
 }

@@ -42,6 +42,9 @@ public sealed class RedisServer : IAsyncDisposable
         throw new InvalidOperationException("redis-server did not start:\n" + _process.Tail());
     }
 
+    /// <summary>Sends <paramref name="signal"/> to the running server (e.g. <see cref="ChildProcess.SigStop"/> to freeze it with its data).</summary>
+    public void Signal(int signal) => _process?.Signal(signal);
+
     public async Task StopAsync()
     {
         if (_process is not null)

@@ -7,7 +7,8 @@ namespace Gateway.Edge.RateLimiting;
 /// <summary>
 /// The edge's limiter over the bucket grains: asks the limiter of the configured <c>ratelimit.mode</c>
 /// (<see cref="ExactModeLimiter"/> or <see cref="FastModeLimiter"/>) and, when the grains do not answer within
-/// <see cref="DecisionBudget"/>, decides by <c>on_backend_failure</c> (or the mode the caller forces).
+/// <see cref="DecisionBudget"/>, decides by <c>on_backend_failure</c> (or the mode the caller forces): on this edge's
+/// <see cref="LocalBuckets"/> (<c>local</c>), admitting (<c>open</c>) or refusing (<c>closed</c>).
 /// </summary>
 internal sealed class GrainRateLimiter : IRateLimiter
 {
@@ -20,16 +21,19 @@ internal sealed class GrainRateLimiter : IRateLimiter
     private readonly EdgeClock _clock;
     private readonly ExactModeLimiter _exact;
     private readonly FastModeLimiter _fast;
+    private readonly LocalBuckets _local;
+    private readonly BackendFailures _failures;
 
-    public GrainRateLimiter(IGrainFactory grains, GatewayConfigStore config, GatewayMetrics metrics, TimeProvider time, ILogger<GrainRateLimiter> logger)
+    public GrainRateLimiter(IGrainFactory grains, GatewayConfigStore config, GatewayMetrics metrics, TimeProvider time, EdgeShare share, ILogger<GrainRateLimiter> logger)
     {
         _grains = grains;
         _config = config;
         _metrics = metrics;
         _clock = new EdgeClock(time);
-        var failures = new BackendFailures(logger);
-        _exact = new ExactModeLimiter(grains, _clock, failures);
-        _fast = new FastModeLimiter(grains, _clock, failures);
+        _failures = new BackendFailures(logger);
+        _exact = new ExactModeLimiter(grains, _clock, _failures);
+        _fast = new FastModeLimiter(grains, _clock, _failures);
+        _local = new LocalBuckets(_clock, share);
         metrics.ObserveRateLimitEntries(() => _exact.CachedDenials, () => _exact.Lanes, () => _fast.Slots);
     }
 
@@ -45,6 +49,9 @@ internal sealed class GrainRateLimiter : IRateLimiter
     /// <summary>Buckets this edge holds lease state for (fast mode).</summary>
     internal int LeaseSlots => _fast.Slots;
 
+    /// <summary>Buckets this edge decides on locally while the grains do not answer (<c>on_backend_failure: local</c>).</summary>
+    internal int LocalBucketCount => _local.Count;
+
     public static RateLimitRate RateOf(RateLimitPolicy policy) => new(policy.Requests, policy.Period.Ticks, policy.Burst);
 
     public ValueTask<RateLimitDecision> AcquireAsync(string policyName, RateLimitPolicy policy, string clientKey, CancellationToken cancellationToken) =>
@@ -57,9 +64,10 @@ internal sealed class GrainRateLimiter : IRateLimiter
         var decision = _config.Current.RateLimit.Mode == RateLimitMode.Fast
             ? _fast.AcquireAsync(policyName, clientKey, rate, budget, cancellationToken)
             : _exact.AcquireAsync(RateLimitKeys.Bucket(policyName, clientKey), rate, budget, cancellationToken);
+        var request = new PendingDecision(policyName, policy, clientKey, onBackendFailure);
         return decision.IsCompletedSuccessfully
-            ? ValueTask.FromResult(Decide(decision.Result, onBackendFailure))
-            : DecideAsync(decision, onBackendFailure);
+            ? ValueTask.FromResult(Decide(decision.Result, request))
+            : DecideAsync(decision, request);
     }
 
     /// <summary>The grain's view of one bucket (admin), within a second; null when the grains do not answer.</summary>
@@ -77,21 +85,63 @@ internal sealed class GrainRateLimiter : IRateLimiter
         }
     }
 
-    private async ValueTask<RateLimitDecision> DecideAsync(ValueTask<RateLimitDecision> decision, BackendFailureMode onBackendFailure) =>
-        Decide(await decision, onBackendFailure);
+    private async ValueTask<RateLimitDecision> DecideAsync(ValueTask<RateLimitDecision> decision, PendingDecision request) =>
+        Decide(await decision, request);
 
-    /// <summary>A decision the grains did not make is made here, by the failure mode, and counted.</summary>
-    private RateLimitDecision Decide(RateLimitDecision decision, BackendFailureMode onBackendFailure)
+    /// <summary>
+    /// A decision the grains did not make is made here, by the failure mode, and counted. A local bucket's decision is a
+    /// decision (a denial is a 429 with its <c>RateLimit</c> headers), so it is not marked as unavailable. A decision the
+    /// grains did make reconciles the key's local bucket, if it has one.
+    /// </summary>
+    private RateLimitDecision Decide(RateLimitDecision decision, PendingDecision request)
     {
         if (!decision.BackendUnavailable)
         {
+            if (_local.Count > 0)
+            {
+                Reconcile(request, decision);
+            }
+
             return decision;
         }
 
-        var admitted = onBackendFailure == BackendFailureMode.Open;
+        if (request.OnBackendFailure == BackendFailureMode.Local)
+        {
+            var local = _local.Acquire(RateLimitKeys.Bucket(request.PolicyName, request.ClientKey), request.Policy);
+            _metrics.RateLimitBackendFailed(local.Allowed, local: true);
+            return local;
+        }
+
+        var admitted = request.OnBackendFailure == BackendFailureMode.Open;
         _metrics.RateLimitBackendFailed(admitted);
         return decision with { Allowed = admitted };
     }
+
+    /// <summary>Charges what the local bucket admitted to the grain (best effort, in the background) and lowers the local bucket.</summary>
+    private void Reconcile(PendingDecision request, RateLimitDecision decision)
+    {
+        var bucket = RateLimitKeys.Bucket(request.PolicyName, request.ClientKey);
+        var spent = _local.Reconcile(bucket, request.Policy, decision.Remaining);
+        if (spent > 0)
+        {
+            _ = ChargeAsync(bucket, RateOf(request.Policy), spent);
+        }
+    }
+
+    private async Task ChargeAsync(string bucket, RateLimitRate rate, long spent)
+    {
+        try
+        {
+            await _grains.GetGrain<IRateLimitGrain>(bucket).AcquireManyAsync(rate, spent).AsTask().WaitAsync(TimeSpan.FromSeconds(1), _clock.Time);
+        }
+        catch (Exception ex)
+        {
+            _failures.LeaseFailed(bucket, ex);
+        }
+    }
+
+    /// <summary>What a decision was asked for, kept until the grains' answer (or its absence) is known.</summary>
+    private readonly record struct PendingDecision(string PolicyName, RateLimitPolicy Policy, string ClientKey, BackendFailureMode OnBackendFailure);
 }
 
 /// <summary>How the mode limiters report a grain that did not answer: a logged, undecided answer.</summary>

@@ -26,5 +26,5 @@ public interface IRateLimiter
 /// <param name="Allowed">Admitted (also true when the limiter was unavailable and <c>on_backend_failure: open</c>).</param>
 /// <param name="Remaining">Whole tokens left after this request.</param>
 /// <param name="RetryAfter">Time until a token is available (zero when one is).</param>
-/// <param name="BackendUnavailable">The grains did not answer within the budget; the decision follows <c>on_backend_failure</c> (or the mode the caller forced).</param>
+/// <param name="BackendUnavailable">The grains did not answer within the budget and the decision followed <c>open</c> or <c>closed</c> (a decision of the edge's local bucket under <c>local</c> is an ordinary decision: false).</param>
 public readonly record struct RateLimitDecision(bool Allowed, long Remaining, TimeSpan RetryAfter, bool BackendUnavailable);

@@ -8,6 +8,9 @@ internal static class RateLimitingExtensions
     public static IServiceCollection AddGatewayRateLimiting(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<EdgeShare>();
+        services.AddSingleton<EdgeRegistryHeartbeat>();
+        services.AddHostedService(sp => sp.GetRequiredService<EdgeRegistryHeartbeat>());
         services.AddSingleton<GrainRateLimiter>();
         services.AddSingleton<IRateLimiter>(sp => sp.GetRequiredService<GrainRateLimiter>());
         return services;

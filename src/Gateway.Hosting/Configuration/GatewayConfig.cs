@@ -94,9 +94,10 @@ public enum RateLimitMode
     Fast,
 }
 
-/// <summary>What the edge does when no limiter answers in time.</summary>
+/// <summary>What the edge does when no limiter answers in time: decide on its local share of the policy, admit, or answer 503.</summary>
 public enum BackendFailureMode
 {
+    Local,
     Open,
     Closed,
 }

@@ -61,7 +61,7 @@ public static partial class GatewayConfigParser
         }
 
         var mode = reader.Enum<RateLimitMode>(YamlNodeReader.Child(mapping, "mode"), "ratelimit.mode") ?? RateLimitMode.Exact;
-        var onFailure = reader.Enum<BackendFailureMode>(YamlNodeReader.Child(mapping, "on_backend_failure"), "ratelimit.on_backend_failure") ?? BackendFailureMode.Open;
+        var onFailure = reader.Enum<BackendFailureMode>(YamlNodeReader.Child(mapping, "on_backend_failure"), "ratelimit.on_backend_failure") ?? BackendFailureMode.Local;
         return new RateLimitConfig(defaultPolicy, tiers.ToImmutable(), mode, onFailure);
     }
 }

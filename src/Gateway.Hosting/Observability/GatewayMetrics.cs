@@ -33,7 +33,7 @@ public sealed class GatewayMetrics : IDisposable
         _requestDuration = _meter.CreateHistogram("gateway_request_duration_seconds", unit: "s", description: "Time from the request's arrival to the end of its response.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
         _authFailures = _meter.CreateCounter<long>("gateway_auth_failures_total", description: "Requests refused or logins failed, by reason.");
         _rateLimitExceeded = _meter.CreateCounter<long>("gateway_ratelimit_exceeded_total", description: "Requests rejected with 429, by route and policy.");
-        _rateLimitBackendFailures = _meter.CreateCounter<long>("gateway_ratelimit_backend_failures_total", description: "Rate-limit decisions the grains did not answer in time, by outcome (admitted or rejected).");
+        _rateLimitBackendFailures = _meter.CreateCounter<long>("gateway_ratelimit_backend_failures_total", description: "Rate-limit decisions the grains did not answer in time, by outcome (admitted, denied, local_admitted, local_denied).");
         _upstreamErrors = _meter.CreateCounter<long>("gateway_upstream_errors_total", description: "Failed forwards, by upstream and kind (unreachable, timeout, no_destination, ...).");
         _activeConnections = _meter.CreateUpDownCounter<long>("gateway_active_connections", description: "Open client connections to the edge.");
         _redisDuration = _meter.CreateHistogram("gateway_redis_operation_duration_seconds", unit: "s", description: "Duration of the gateway's Redis operations, by operation.", advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = RedisBuckets });
@@ -91,8 +91,15 @@ public sealed class GatewayMetrics : IDisposable
     public void RateLimitExceeded(string route, string policy) =>
         _rateLimitExceeded.Add(1, new TagList { { "route", route }, { "policy", policy } });
 
-    public void RateLimitBackendFailed(bool admitted) =>
-        _rateLimitBackendFailures.Add(1, new KeyValuePair<string, object?>("outcome", admitted ? "admitted" : "denied"));
+    /// <summary>A decision the grains did not make: by <c>open</c>/<c>closed</c> (<paramref name="local"/> false) or by the edge's local bucket.</summary>
+    public void RateLimitBackendFailed(bool admitted, bool local = false) =>
+        _rateLimitBackendFailures.Add(1, new KeyValuePair<string, object?>("outcome", (admitted, local) switch
+        {
+            (true, false) => "admitted",
+            (false, false) => "denied",
+            (true, true) => "local_admitted",
+            (false, true) => "local_denied",
+        }));
 
     public void UpstreamError(string upstream, string kind) =>
         _upstreamErrors.Add(1, new TagList { { "upstream", upstream }, { "kind", kind } });

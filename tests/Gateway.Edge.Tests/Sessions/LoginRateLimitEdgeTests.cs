@@ -48,6 +48,7 @@ public sealed class LoginRateLimitEdgeTests
                 sp.GetRequiredService<GatewayConfigStore>(),
                 sp.GetRequiredService<GatewayMetrics>(),
                 TimeProvider.System,
+                new EdgeShare(),
                 NullLogger<GrainRateLimiter>.Instance)),
             $"--SESSION_SECRET={SessionEdgeTests.Secret}");
         var before = upstream.Received.Count;

@@ -1,0 +1,164 @@
+using System.Collections.Concurrent;
+using Gateway.Hosting.Configuration;
+
+namespace Gateway.Edge.RateLimiting;
+
+/// <summary>
+/// <c>on_backend_failure: local</c>: the buckets this edge decides on while the grains do not answer, one per (policy,
+/// client key), each holding this edge's share of the policy: <c>requests / live edges</c> per period (the emission
+/// interval rounded up) and the burst divided by <see cref="EdgeShare.BurstShare"/>, so that all edges together never hold
+/// more than the policy. Bounded: a bucket that has refilled is dropped by the next sweep, and at most
+/// <see cref="MaxBuckets"/> exist (a new key beyond that is denied). When the grain answers again for a key,
+/// <see cref="Reconcile"/> hands back what the local bucket admitted (to charge to the grain) and brings the bucket down
+/// to this edge's share of what the grain says is left, so flapping never hands out a fresh share.
+/// </summary>
+internal sealed class LocalBuckets(EdgeClock clock, EdgeShare share)
+{
+    /// <summary>Most buckets held at once (about 200 bytes each).</summary>
+    public const int MaxBuckets = 100_000;
+
+    private static readonly long SweepEvery = TimeSpan.FromSeconds(5).Ticks;
+
+    private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
+    private int _count;
+    private long _nextSweep;
+
+    /// <summary>Buckets held now.</summary>
+    public int Count => Volatile.Read(ref _count);
+
+    /// <summary>Decides one request of <paramref name="bucketKey"/> on this edge's share of <paramref name="policy"/>.</summary>
+    public RateLimitDecision Acquire(string bucketKey, RateLimitPolicy policy)
+    {
+        var now = clock.NowTicks;
+        SweepIfDue(now, force: false);
+        if (!_buckets.TryGetValue(bucketKey, out var bucket))
+        {
+            if (Count >= MaxBuckets)
+            {
+                SweepIfDue(now, force: true);
+            }
+
+            if (Count >= MaxBuckets)
+            {
+                return new RateLimitDecision(false, 0, TimeSpan.FromTicks(SweepEvery), false);
+            }
+
+            var created = new Bucket(Hash(bucketKey), now);
+            bucket = _buckets.GetOrAdd(bucketKey, created);
+            if (ReferenceEquals(bucket, created))
+            {
+                Interlocked.Increment(ref _count);
+            }
+        }
+
+        return bucket.Take(ShapeOf(policy, bucket.KeyHash), now);
+    }
+
+    /// <summary>
+    /// The grain answered for <paramref name="bucketKey"/>: returns how many requests the local bucket admitted since the
+    /// last reconcile (the caller charges them to the grain) and lowers the local bucket to this edge's share of
+    /// <paramref name="grainRemaining"/>. Zero and nothing done when the key has no local bucket.
+    /// </summary>
+    public long Reconcile(string bucketKey, RateLimitPolicy policy, long grainRemaining)
+    {
+        if (Count == 0 || !_buckets.TryGetValue(bucketKey, out var bucket))
+        {
+            return 0;
+        }
+
+        var shape = ShapeOf(policy, bucket.KeyHash);
+        var remainingShare = policy.Burst == 0 ? 0 : Math.Max(0, grainRemaining) * shape.Burst / policy.Burst;
+        return bucket.Reconcile(shape, remainingShare, clock.NowTicks);
+    }
+
+    /// <summary>Drops every bucket that has refilled: it has nothing left to remember (the grain's bucket refilled meanwhile too).</summary>
+    public void Sweep() => SweepIfDue(clock.NowTicks, force: true);
+
+    /// <summary>FNV-1a of the key: the same on every edge (string hashes are randomized per process).</summary>
+    internal static uint Hash(string key)
+    {
+        var hash = 2166136261u;
+        foreach (var c in key)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+
+        return hash;
+    }
+
+    private Shape ShapeOf(RateLimitPolicy policy, uint keyHash)
+    {
+        var edges = share.LiveEdges;
+        var emission = Math.Max(1, ((policy.Period.Ticks * edges) + policy.Requests - 1) / policy.Requests);
+        return new Shape(emission, EdgeShare.BurstShare(policy.Burst, edges, share.Rank, keyHash));
+    }
+
+    private void SweepIfDue(long now, bool force)
+    {
+        var due = Volatile.Read(ref _nextSweep);
+        if ((!force && now < due) || Interlocked.CompareExchange(ref _nextSweep, now + SweepEvery, due) != due)
+        {
+            return;
+        }
+
+        foreach (var (key, bucket) in _buckets)
+        {
+            if (bucket.IsIdle(now) && _buckets.TryRemove(KeyValuePair.Create(key, bucket)))
+            {
+                Interlocked.Decrement(ref _count);
+            }
+        }
+    }
+
+    private readonly record struct Shape(long EmissionTicks, long Burst);
+
+    /// <summary>One GCRA bucket: <c>_arrival</c> is the theoretical arrival time of the next request.</summary>
+    private sealed class Bucket(uint keyHash, long now)
+    {
+        private readonly Lock _gate = new();
+        private long _arrival = now;
+        private long _unreported;
+
+        public uint KeyHash => keyHash;
+
+        public RateLimitDecision Take(Shape shape, long now)
+        {
+            lock (_gate)
+            {
+                var capacity = shape.Burst * shape.EmissionTicks;
+                var next = Math.Max(_arrival, now) + shape.EmissionTicks;
+                if (shape.Burst == 0 || next - now > capacity)
+                {
+                    var wait = shape.Burst == 0 ? shape.EmissionTicks : next - now - capacity;
+                    return new RateLimitDecision(false, 0, TimeSpan.FromTicks(wait), false);
+                }
+
+                _arrival = next;
+                _unreported++;
+                var remaining = (capacity - (next - now)) / shape.EmissionTicks;
+                var untilToken = remaining > 0 ? 0 : next - now - capacity + shape.EmissionTicks;
+                return new RateLimitDecision(true, remaining, TimeSpan.FromTicks(untilToken), false);
+            }
+        }
+
+        public long Reconcile(Shape shape, long remainingShare, long now)
+        {
+            lock (_gate)
+            {
+                var spent = _unreported;
+                _unreported = 0;
+                var floor = now + ((shape.Burst - Math.Min(remainingShare, shape.Burst)) * shape.EmissionTicks);
+                _arrival = Math.Max(_arrival, floor);
+                return spent;
+            }
+        }
+
+        public bool IsIdle(long now)
+        {
+            lock (_gate)
+            {
+                return _arrival <= now;
+            }
+        }
+    }
+}

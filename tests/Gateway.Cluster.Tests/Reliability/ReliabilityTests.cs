@@ -1,0 +1,61 @@
+using Gateway.Faults;
+
+namespace Gateway.Cluster.Tests.Reliability;
+
+/// <summary>
+/// The CI subset of the fault suite (<c>scripts/faults.sh</c>): the same scenarios, shorter, on one cluster of real
+/// processes (2 silos, 3 edges, redis-server) shared by the class. Each scenario leaves the cluster whole, so their order
+/// does not matter. Each asserts its row's "must hold".
+/// </summary>
+public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture) : IClassFixture<ReliabilityTests.Fixture>
+{
+    [Fact]
+    public async Task KillSilo_UnderLoad_OnlyInFlightRequestsFailAndLimitHolds()
+    {
+        var result = await ProcessFaults.KillSiloAsync(fixture.Cluster, TimeSpan.FromSeconds(6));
+
+        Assert.True(result.Holds, Describe(result));
+    }
+
+    [Fact]
+    public async Task RollingRestart_EverySiloThenEveryEdge_NoRequestFails()
+    {
+        var result = await ProcessFaults.RollingRestartAsync(fixture.Cluster);
+
+        Assert.True(result.Holds, Describe(result));
+    }
+
+    [Fact]
+    public async Task RedisStopped_UnderLoad_ProxiedRequestsServedAndLoginsRecover()
+    {
+        var result = await RedisFaults.RedisStoppedAsync(fixture.Cluster, TimeSpan.FromSeconds(8));
+
+        Assert.True(result.Holds, Describe(result));
+    }
+
+    [Fact]
+    public async Task ColdClients_ThreeHundredAtOnce_OverAdmissionWithinOnePercent()
+    {
+        var result = await LoadFaults.ColdClientsAsync(fixture.Cluster, 300);
+
+        Assert.True(result.Holds, Describe(result));
+    }
+
+    private static string Describe(ScenarioResult result) =>
+        $"{result.Scenario}: must hold \"{result.MustHold}\"; broke: {result.WhatBroke}; {result.Figures}";
+
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public FaultCluster Cluster { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Cluster = await FaultCluster.StartAsync();
+
+        public async Task DisposeAsync()
+        {
+            if (Cluster is not null)
+            {
+                await Cluster.DisposeAsync();
+            }
+        }
+    }
+}
