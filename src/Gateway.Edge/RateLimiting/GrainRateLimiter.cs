@@ -132,7 +132,9 @@ internal sealed class GrainRateLimiter : IRateLimiter
     {
         try
         {
-            await _grains.GetGrain<IRateLimitGrain>(bucket).AcquireManyAsync(rate, spent).AsTask().WaitAsync(TimeSpan.FromSeconds(1), _clock.Time);
+            var asks = new RateLimitAsks([new RateLimitAsk(bucket, rate, spent)]);
+            await _grains.GetGrain<IRateLimitShardGrain>(RateLimitKeys.Shard(bucket)).AcquireBatchAsync(asks).AsTask()
+                .WaitAsync(TimeSpan.FromSeconds(1), _clock.Time);
         }
         catch (Exception ex)
         {
