@@ -109,7 +109,7 @@ public sealed class LoadDriver : IAsyncDisposable
             {
                 using var response = await _http.SendAsync(request, cancellationToken);
                 status = (int)response.StatusCode;
-                error = null;
+                error = status >= 500 ? await ProblemTitleAsync(response, cancellationToken) : null;
                 break;
             }
             catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && attempt == 0)
@@ -125,6 +125,15 @@ public sealed class LoadDriver : IAsyncDisposable
 
         var outcome = new Outcome(started, Now, status, error, watch.Elapsed.TotalMilliseconds, path);
         return outcome;
+    }
+
+    /// <summary>What a gateway error said (the problem's <c>detail</c>), to tell the 503s apart.</summary>
+    private static async Task<string> ProblemTitleAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        var at = body.IndexOf("\"detail\":\"", StringComparison.Ordinal);
+        var detail = at < 0 ? "no problem detail" : body[(at + 10)..].Split('"')[0];
+        return $"{(int)response.StatusCode} {detail}";
     }
 
     private async Task ClientLoopAsync(int client)

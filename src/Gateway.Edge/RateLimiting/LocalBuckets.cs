@@ -19,9 +19,12 @@ internal sealed class LocalBuckets(EdgeClock clock, EdgeShare share)
 
     private static readonly long SweepEvery = TimeSpan.FromSeconds(5).Ticks;
 
+    /// <summary>At the cap a new key may sweep sooner, but not more often than this (a sweep reads every bucket).</summary>
+    private static readonly long SweepAtCapEvery = TimeSpan.FromMilliseconds(250).Ticks;
+
     private readonly ConcurrentDictionary<string, Bucket> _buckets = new(StringComparer.Ordinal);
     private int _count;
-    private long _nextSweep;
+    private long _lastSweep = long.MinValue / 2;
 
     /// <summary>Buckets held now.</summary>
     public int Count => Volatile.Read(ref _count);
@@ -30,12 +33,12 @@ internal sealed class LocalBuckets(EdgeClock clock, EdgeShare share)
     public RateLimitDecision Acquire(string bucketKey, RateLimitPolicy policy)
     {
         var now = clock.NowTicks;
-        SweepIfDue(now, force: false);
+        SweepIfDue(now, SweepEvery);
         if (!_buckets.TryGetValue(bucketKey, out var bucket))
         {
             if (Count >= MaxBuckets)
             {
-                SweepIfDue(now, force: true);
+                SweepIfDue(now, SweepAtCapEvery);
             }
 
             if (Count >= MaxBuckets)
@@ -72,7 +75,7 @@ internal sealed class LocalBuckets(EdgeClock clock, EdgeShare share)
     }
 
     /// <summary>Drops every bucket that has refilled: it has nothing left to remember (the grain's bucket refilled meanwhile too).</summary>
-    public void Sweep() => SweepIfDue(clock.NowTicks, force: true);
+    public void Sweep() => SweepIfDue(clock.NowTicks, 0);
 
     /// <summary>FNV-1a of the key: the same on every edge (string hashes are randomized per process).</summary>
     internal static uint Hash(string key)
@@ -93,10 +96,10 @@ internal sealed class LocalBuckets(EdgeClock clock, EdgeShare share)
         return new Shape(emission, EdgeShare.BurstShare(policy.Burst, edges, share.Rank, keyHash));
     }
 
-    private void SweepIfDue(long now, bool force)
+    private void SweepIfDue(long now, long interval)
     {
-        var due = Volatile.Read(ref _nextSweep);
-        if ((!force && now < due) || Interlocked.CompareExchange(ref _nextSweep, now + SweepEvery, due) != due)
+        var last = Volatile.Read(ref _lastSweep);
+        if (now - last < interval || Interlocked.CompareExchange(ref _lastSweep, now, last) != last)
         {
             return;
         }
