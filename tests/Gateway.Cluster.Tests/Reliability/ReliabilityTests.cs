@@ -5,8 +5,10 @@ namespace Gateway.Cluster.Tests.Reliability;
 /// <summary>
 /// The CI subset of the fault suite (<c>scripts/faults.sh</c>): the same scenarios, shorter, on one cluster of real
 /// processes (2 silos, 3 edges, redis-server) shared by the class. Each scenario leaves the cluster whole, so their order
-/// does not matter. Each asserts its row's "must hold".
+/// does not matter. Each asserts its row's "must hold". They carry the <c>Faults</c> category: <c>scripts/faults.sh subset</c>
+/// runs them, and <c>scripts/test.sh</c> leaves them out until every row holds (see docs/reliability.md).
 /// </summary>
+[Trait("Category", "Faults")]
 public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture) : IClassFixture<ReliabilityTests.Fixture>
 {
     [Fact]
