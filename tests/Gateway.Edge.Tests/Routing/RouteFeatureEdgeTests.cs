@@ -44,6 +44,19 @@ public sealed class RouteFeatureEdgeTests(RouteFeatureEdgeTests.Fixture fixture)
         Assert.DoesNotContain(_upstream.Received, r => r.Target.Contains(marker, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("api.example.com", 200)]
+    [InlineData("example.org", 404)]
+    public async Task Get_HostsMatch_OnlyListedHostsReachTheRoute(string host, int expected)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/hosted/x");
+        request.Headers.Host = host;
+
+        using var response = await _edge.Client.SendAsync(request);
+
+        Assert.Equal(expected, (int)response.StatusCode);
+    }
+
     [Fact]
     public async Task Get_HeaderRules_SetAndRemoveBothWays()
     {
@@ -242,6 +255,7 @@ public sealed class RouteFeatureEdgeTests(RouteFeatureEdgeTests.Fixture fixture)
                   - { id: ws-auth, path: "/ws-auth/{**rest}", rewrite: "/ws/{**rest}", auth: required, upstream: up }
                   - { id: ws-limited, path: "/ws-limited/{**rest}", rewrite: "/ws/{**rest}", ratelimit: { requests: 1, period: 60s, burst: 1 }, upstream: up }
                   - { id: ws, path: "/ws/{**rest}", upstream: up }
+                  - { id: hosted, path: "/hosted/{**rest}", hosts: ["*.example.com"], upstream: up }
                 ratelimit:
                   default: { requests: 100000, period: 1s }
                 """);

@@ -25,6 +25,18 @@ public sealed class GatewayConfigParserTests
             path: /api/posts/{**rest}
             upstream: post-service
             auth: optional
+          - id: orders-v1
+            path: /api/v1/orders/{**rest}
+            hosts: ["api.example.com"]
+            strip_prefix: /api/v1
+            request_headers:  { set: { X-Api-Version: "1" }, remove: [X-Debug] }
+            response_headers: { set: { Strict-Transport-Security: "max-age=31536000" }, remove: [Server] }
+            max_body: 1MB
+            retries: { attempts: 2, on: [connect_failure, 502, 503] }
+            cors: { origins: ["https://app.example.com"], methods: [GET, POST], headers: [Content-Type], credentials: true, max_age: 10m }
+            allow: ["203.0.113.0/24"]
+            deny: []
+            upstream: post-service
 
         session:
           ttl: 30m
