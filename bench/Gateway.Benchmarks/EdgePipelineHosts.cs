@@ -68,7 +68,7 @@ internal sealed class EdgePipelineHosts : IAsyncDisposable
               secure_cookie: false
               login: { upstream: app, path: /auth/verify }
             ratelimit:
-              default: { requests: 1000000000, period: 1s, burst: 1000000000 }
+              default: { requests: 1000000, period: 1s, burst: 1000000 }
               mode: fast
               on_backend_failure: open
             """);

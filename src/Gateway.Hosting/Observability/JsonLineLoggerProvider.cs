@@ -7,7 +7,7 @@ namespace Gateway.Hosting.Observability;
 
 /// <summary>
 /// The process's log: every entry formatted by <see cref="JsonLineFormatter"/> on the thread that logs it (into a buffer
-/// that thread keeps) and handed to the <see cref="LogLineBuffer"/>, whose own thread writes it to stdout. A request
+/// that thread keeps) and handed to the <see cref="LogLineBuffer"/>, whose writer puts it on stdout. A request
 /// never waits on the output; what does not fit in the buffer is counted and dropped.
 /// </summary>
 [ProviderAlias("Console")]

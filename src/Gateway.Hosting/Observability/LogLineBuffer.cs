@@ -8,7 +8,7 @@ namespace Gateway.Hosting.Observability;
 
 /// <summary>
 /// The log's way to stdout, off the request path: formatted lines wait in a bounded in-memory buffer that one background
-/// thread drains to the output stream, in the order they were added. Adding never blocks: a line that does not fit is
+/// writer drains to the output stream, in the order they were added. Adding never blocks: a line that does not fit is
 /// dropped and counted (<c>gateway_log_lines_dropped_total</c>). Disposing writes every line still waiting, then writes
 /// any later line directly, so that nothing logged during shutdown is lost.
 /// </summary>
@@ -24,14 +24,14 @@ public sealed class LogLineBuffer : IDisposable
     private static readonly TimeSpan DisposeTimeout = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Line buffers go back from the writer thread, not from the thread that took them, which defeats the shared pool's
+    /// Line buffers go back from the writer, not from the thread that took them, which defeats the shared pool's
     /// per-thread caches: a pool of its own, shared by every thread.
     /// </summary>
     private readonly ArrayPool<byte> _pool = ArrayPool<byte>.Create(maxArrayLength: 1024 * 1024, maxArraysPerBucket: 256);
 
     private readonly Channel<Line> _lines;
     private readonly Stream _output;
-    private readonly Thread _writer;
+    private readonly Task _writer;
     private readonly Lock _directWrite = new(); // the output is written by one thread at a time
     private long _dropped;
     private volatile bool _completed;
@@ -50,8 +50,7 @@ public sealed class LogLineBuffer : IDisposable
             SingleReader = true,
             SingleWriter = false,
         });
-        _writer = new Thread(Drain) { IsBackground = true, Name = "gateway-log-writer" };
-        _writer.Start();
+        _writer = Task.Run(DrainAsync);
     }
 
     public int Capacity { get; }
@@ -91,7 +90,7 @@ public sealed class LogLineBuffer : IDisposable
         if (_completed)
         {
             // After shutdown began: straight to the output, as the console logger does, once the waiting lines are out.
-            _writer.Join(DisposeTimeout);
+            _writer.Wait(DisposeTimeout);
             lock (_directWrite)
             {
                 _output.Write(line);
@@ -105,7 +104,7 @@ public sealed class LogLineBuffer : IDisposable
         return false;
     }
 
-    /// <summary>Writes every waiting line, then stops the writer thread (waiting at most 5 seconds for a stuck output).</summary>
+    /// <summary>Writes every waiting line, then stops the writer (waiting at most 5 seconds for a stuck output).</summary>
     public void Dispose()
     {
         if (_completed)
@@ -115,10 +114,14 @@ public sealed class LogLineBuffer : IDisposable
 
         _completed = true;
         _lines.Writer.TryComplete();
-        _writer.Join(DisposeTimeout);
+        _writer.Wait(DisposeTimeout);
     }
 
-    private void Drain()
+    /// <summary>
+    /// The writer: one loop on the thread pool that waits asynchronously when the buffer is empty (a blocked thread would
+    /// spin before it sleeps, which a proxy pinned to one core pays for).
+    /// </summary>
+    private async Task DrainAsync()
     {
         var reader = _lines.Reader;
         while (true)
@@ -146,7 +149,7 @@ public sealed class LogLineBuffer : IDisposable
 
             // Nothing waiting: flush what was written, then sleep until a line comes or the buffer is completed.
             Flush();
-            if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+            if (!await reader.WaitToReadAsync())
             {
                 Flush();
                 return;

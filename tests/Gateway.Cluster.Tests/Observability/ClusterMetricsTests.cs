@@ -72,6 +72,7 @@ public sealed partial class ClusterMetricsTests(ObservedCluster fixture)
         Assert.Matches("""gateway_upstream_duration_seconds_count\{[^}]*upstream="echo"[^}]*\} [1-9]""", text);
         Assert.Matches("""gateway_upstream_errors_total\{[^}]*kind="unreachable"[^}]*upstream="down"[^}]*\} [1-9]""", text);
         Assert.Matches("""(?m)^gateway_active_connections\{[^}]*\} \d""", text);
+        Assert.Matches("""(?m)^gateway_log_lines_dropped_total(\{[^}]*\})? 0""", text);
         Assert.Matches("""(?m)^process_resident_memory_bytes\{[^}]*\} [1-9]""", text);
         Assert.Matches("""(?m)^process_cpu_seconds_total\{[^}]*\} \d""", text);
         // No label carries the path's id (a sample's value may well contain the digits: 0.123458 seconds).
