@@ -18,7 +18,10 @@ internal sealed class DenyCache(EdgeClock clock, int capacity = DenyCache.Defaul
     private readonly ConcurrentDictionary<string, long> _until = new(StringComparer.Ordinal);
     private long _nextSweep;
 
-    public int Count => _until.Count;
+    // The entries, counted here: ConcurrentDictionary.Count takes every lock of the dictionary, too dear per denial.
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
 
     public int Capacity => capacity;
 
@@ -33,7 +36,7 @@ internal sealed class DenyCache(EdgeClock clock, int capacity = DenyCache.Defaul
                 return true;
             }
 
-            _until.TryRemove(KeyValuePair.Create(bucket, until));
+            Remove(bucket, until);
         }
 
         retryAfter = TimeSpan.Zero;
@@ -42,21 +45,46 @@ internal sealed class DenyCache(EdgeClock clock, int capacity = DenyCache.Defaul
 
     public void Deny(string bucket, long until)
     {
-        var now = clock.NowTicks;
-        if (_until.Count >= capacity && !_until.ContainsKey(bucket))
+        while (true)
         {
-            // Full: make room from what has expired, else skip this one. (Concurrent adds may pass the cap by a few.)
-            TrySweep(now);
-            if (_until.Count >= capacity)
+            if (_until.TryGetValue(bucket, out var existing))
             {
+                if (existing >= until || _until.TryUpdate(bucket, until, existing))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            var now = clock.NowTicks;
+            if (Count >= capacity)
+            {
+                // Full: make room from what has expired, else skip this one. (Concurrent adds may pass the cap by a few.)
+                TrySweep(now);
+                if (Count >= capacity)
+                {
+                    return;
+                }
+            }
+
+            if (_until.TryAdd(bucket, until))
+            {
+                if (Interlocked.Increment(ref _count) > SweepThreshold)
+                {
+                    TrySweep(now);
+                }
+
                 return;
             }
         }
+    }
 
-        _until.AddOrUpdate(bucket, until, (_, existing) => Math.Max(existing, until));
-        if (_until.Count > SweepThreshold)
+    private void Remove(string bucket, long until)
+    {
+        if (_until.TryRemove(KeyValuePair.Create(bucket, until)))
         {
-            TrySweep(now);
+            Interlocked.Decrement(ref _count);
         }
     }
 
@@ -73,7 +101,7 @@ internal sealed class DenyCache(EdgeClock clock, int capacity = DenyCache.Defaul
         {
             if (value <= now)
             {
-                _until.TryRemove(KeyValuePair.Create(key, value));
+                Remove(key, value);
             }
         }
     }

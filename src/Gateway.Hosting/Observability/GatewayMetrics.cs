@@ -118,8 +118,8 @@ public sealed class GatewayMetrics : IDisposable
         _configReloads.Add(1, new KeyValuePair<string, object?>("result", success ? "success" : "failure"));
 
     /// <summary>
-    /// <c>gateway_ratelimit_edge_entries{kind}</c>: how many buckets the edge's limiter holds state for (<c>deny</c> cache,
-    /// exact-mode <c>lane</c>s in flight, fast-mode <c>lease</c> slots), so that a flood of client keys shows.
+    /// <c>gateway_ratelimit_edge_entries{kind}</c>: what the edge's limiter holds state for (buckets in the <c>deny</c>
+    /// cache, exact-mode shard <c>lane</c>s with a call in flight, fast-mode <c>lease</c> slots), so that a flood of client keys shows.
     /// </summary>
     public void ObserveRateLimitEntries(Func<int> denials, Func<int> lanes, Func<int> leases) =>
         _meter.CreateObservableGauge(
@@ -130,7 +130,7 @@ public sealed class GatewayMetrics : IDisposable
                 new Measurement<long>(lanes(), new KeyValuePair<string, object?>("kind", "lane")),
                 new Measurement<long>(leases(), new KeyValuePair<string, object?>("kind", "lease")),
             },
-            description: "Buckets the edge's rate limiter holds state for, by kind (deny, lane, lease).");
+            description: "Entries the edge's rate limiter holds state for, by kind (deny: buckets denied until a time, lane: shards with a call in flight, lease: fast-mode buckets).");
 
     /// <summary><c>gateway_upstream_retries_total{upstream}</c>: one more try of a request on a route with <c>retries</c>.</summary>
     public void UpstreamRetried(string upstream) =>
