@@ -28,6 +28,7 @@ public static class LogEvents
     public const int LoginUpstreamUnreachable = 42;
     public const int UserSessionsRevoked = 43;
     public const int SessionKeyGenerated = 44;
+    public const int SessionCreateFailed = 45;
 
     // 50-59: Redis.
     public const int RedisProfilingUnavailable = 50;

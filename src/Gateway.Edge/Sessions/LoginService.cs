@@ -12,13 +12,14 @@ namespace Gateway.Edge.Sessions;
 /// closed), checked by the identity upstream (<c>session.login</c>), then a new session with a signed token and cookie.
 /// Upstream failures and limits answer exactly as they do on proxied routes.
 /// </summary>
-internal sealed class LoginService(
+internal sealed partial class LoginService(
     GatewayConfigStore config,
     LoginUpstream upstream,
     LoginRateLimits limits,
     SessionResolver resolver,
     IGrainFactory grains,
-    GatewayMetrics metrics)
+    GatewayMetrics metrics,
+    ILogger<LoginService> logger)
 {
     /// <summary>The largest login body accepted.</summary>
     public const int MaxBodyBytes = 16 * 1024;
@@ -77,7 +78,19 @@ internal sealed class LoginService(
         // A new id on every login: a session id planted before login (fixation) is never promoted.
         var identity = result.Identity!;
         var sessionId = SessionTokenCodec.NewSessionId();
-        var session = await grains.GetGrain<ISessionGrain>(sessionId).CreateAsync(identity, current.Session.Ttl, current.Session.MaxLifetime);
+        SessionSnapshot session;
+        try
+        {
+            session = await grains.GetGrain<ISessionGrain>(sessionId).CreateAsync(identity, current.Session.Ttl, current.Session.MaxLifetime);
+        }
+        catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // The session grains or their store (Redis) are out of reach: a clear, retryable answer, not a 500.
+            LogSessionCreateFailed(logger, ex);
+            await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Sessions cannot be created right now; try again later.");
+            return;
+        }
+
         var token = resolver.Codec.Issue(sessionId);
         context.GatewayRequest().Session = new SessionFeature(sessionId, session);
         SessionCookie.Append(context.Response, current.Session.Cookie, token, current.Session.SecureCookie);
@@ -114,4 +127,7 @@ internal sealed class LoginService(
         [property: System.Text.Json.Serialization.JsonPropertyName("token")] string Token,
         [property: System.Text.Json.Serialization.JsonPropertyName("user_id")] string UserId,
         [property: System.Text.Json.Serialization.JsonPropertyName("expires_at")] string ExpiresAt);
+
+    [LoggerMessage(EventId = LogEvents.SessionCreateFailed, Level = LogLevel.Error, Message = "Login failed: the session could not be created")]
+    private static partial void LogSessionCreateFailed(ILogger logger, Exception exception);
 }
