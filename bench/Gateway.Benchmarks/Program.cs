@@ -7,6 +7,7 @@ using Gateway.Benchmarks;
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- many-embedded [clients]   the same with the silo in this process
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- session           what a session check adds to a request
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- transforms        what a route's transforms add to a request
+// dotnet run -c Release --project bench/Gateway.Benchmarks -- allocs [requests]  bytes per proxied request by type, edge and plain YARP
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- [BenchmarkDotNet arguments]
 if (args is ["load", ..])
 {
@@ -29,6 +30,12 @@ if (args is ["many-embedded", ..])
 if (args is ["session"])
 {
     return await SessionRun.RunAsync();
+}
+
+if (args is ["allocs", ..])
+{
+    var requests = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000;
+    return await AllocationRun.RunAsync(requests);
 }
 
 if (args is ["transforms"])

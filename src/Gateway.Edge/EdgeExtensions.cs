@@ -40,7 +40,7 @@ public static partial class EdgeExtensions
         builder.Services.AddRequestTimeouts();
         builder.Services.AddSingleton<GatewayProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
-        builder.Services.AddReverseProxy().AddTransforms<ForwardedHeaderTransforms>();
+        builder.Services.AddReverseProxy().AddTransforms<ForwardedHeaderTransforms>().AddTransforms<TraceContextTransforms>();
         builder.Services.AddSingleton<IGatewayConfigValidator, ProxyConfigValidator>();
         builder.AddGatewaySessions(settings);
         builder.Services.AddGatewayRouteFeatures();
@@ -81,7 +81,7 @@ public static partial class EdgeExtensions
         });
         app.UseStatusCodePages(context => ProblemResponse.WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode));
         app.UseRouting();
-        app.UseCors(); // a route's `cors`: preflights answered here, before the proxy pipeline
+        app.UseGatewayCors(); // a route's `cors`: preflights answered here, before the proxy pipeline
         app.UseRequestTimeouts();
         DestinationHealthReport.Observe(app.Services);
 

@@ -22,6 +22,9 @@ public static class GatewayDefaultsExtensions
 {
     public const string ReadyTag = "ready";
 
+    /// <summary>ASP.NET Core's per-request log category; while it is enabled, every request gets an Activity.</summary>
+    public const string HostingDiagnosticsCategory = "Microsoft.AspNetCore.Hosting.Diagnostics";
+
     /// <summary>Reads and validates the environment and <c>gateway.yml</c>, and registers the shared services.</summary>
     /// <param name="builder">The process's builder.</param>
     /// <param name="serviceName">The service name in traces.</param>
@@ -88,9 +91,15 @@ public static class GatewayDefaultsExtensions
                 .AddPrometheusExporter());
 
         // Spans only when something takes them: without an OTLP endpoint no listener is registered, so neither ASP.NET
-        // Core, YARP, HttpClient nor Orleans records spans. The request's Activity (which ASP.NET Core starts for its log
-        // scope) still carries the W3C context, so traceparent is forwarded upstream either way.
-        if (TracesExported(builder.Configuration))
+        // Core, YARP, HttpClient nor Orleans records spans, and no request has an Activity at all (ASP.NET Core starts one
+        // whenever its hosting log category is enabled, only to put trace ids in a log scope; HttpClient then starts a
+        // second for the upstream call): the edge writes the upstream's traceparent itself. The hosting category logs
+        // nothing but per-request lines below Warning; a failed start is still logged by the host.
+        if (!TracesExported(builder.Configuration))
+        {
+            builder.Logging.AddFilter(HostingDiagnosticsCategory, LogLevel.None);
+        }
+        else
         {
             services.AddOpenTelemetry().WithTracing(tracing => tracing
                 .AddAspNetCoreInstrumentation(options => options.Filter = context => !context.Request.Path.StartsWithSegments("/health") && !context.Request.Path.StartsWithSegments("/metrics"))

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Gateway.Edge.Pipeline;
+using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Observability;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
@@ -18,14 +19,14 @@ namespace Gateway.Edge.Routing;
 /// </summary>
 internal sealed class RetryMiddleware(RequestDelegate next, GatewayMetrics metrics)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var policy = context.GatewayRequest().Route?.Features.Retries;
-        if (policy is null || !CanRetry(context))
-        {
-            await next(context);
-            return;
-        }
+        return policy is null || !CanRetry(context) ? next(context) : RetryAsync(context, policy);
+    }
+
+    private async Task RetryAsync(HttpContext context, RetryPolicy policy)
+    {
 
         var proxy = context.GetReverseProxyFeature();
         var all = proxy.AvailableDestinations;

@@ -3,6 +3,7 @@ using Gateway.Edge.Cors;
 using Gateway.Hosting;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -24,6 +25,16 @@ internal static class RouteFeaturesExtensions
         services.AddHealthChecks().AddCheck<DestinationHealthReport>(DestinationHealthReport.CheckName, tags: [GatewayDefaultsExtensions.ReadyTag]);
         return services;
     }
+
+    /// <summary>
+    /// ASP.NET Core's CORS middleware, run only for a request that has an <c>Origin</c> header or whose endpoint has CORS
+    /// metadata: for any other request it does nothing but take a request service scope and mark <c>Items</c> (allocations
+    /// on every proxied request).
+    /// </summary>
+    public static IApplicationBuilder UseGatewayCors(this IApplicationBuilder app) =>
+        app.UseWhen(
+            static context => context.Request.Headers.ContainsKey(HeaderNames.Origin) || context.GetEndpoint()?.Metadata.GetMetadata<ICorsMetadata>() is not null,
+            static cors => cors.UseCors());
 
     /// <summary>The route steps of the proxy pipeline that run before the session check: the client IP lists.</summary>
     public static IReverseProxyApplicationBuilder UseGatewayAccessControl(this IReverseProxyApplicationBuilder proxy)

@@ -16,19 +16,49 @@ internal sealed partial class SessionMiddleware(
     GatewayMetrics metrics,
     ILogger<SessionMiddleware> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var auth = context.GatewayRequest().RequireRoute().Auth;
         if (auth == AuthMode.None)
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
+        // A cached session (or a missing or bad credential) is known at once: no async step around the rest of the request.
+        ValueTask<SessionCheck> pending;
+        try
+        {
+            pending = resolver.CheckAsync(context);
+        }
+        catch (Exception ex)
+        {
+            pending = ValueTask.FromException<SessionCheck>(ex); // judged below as a failure of the session store
+        }
+
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return CheckAndContinueAsync(context, auth, pending);
+        }
+
+        var check = pending.Result;
+        if (check.IsValid)
+        {
+            SessionOutcome.Accept(context, check, resolver, config.Current.Session.SecureCookie);
+        }
+        else if (auth == AuthMode.Required)
+        {
+            return SessionOutcome.RefuseAsync(context, metrics, check.FailureReason!);
+        }
+
+        return next(context);
+    }
+
+    private async Task CheckAndContinueAsync(HttpContext context, AuthMode auth, ValueTask<SessionCheck> pending)
+    {
         SessionCheck check;
         try
         {
-            check = await resolver.CheckAsync(context);
+            check = await pending;
         }
         catch (Exception ex) when (!context.RequestAborted.IsCancellationRequested)
         {

@@ -10,7 +10,7 @@ namespace Gateway.Hosting.Http;
 /// </summary>
 public sealed class CorrelationIdMiddleware(RequestDelegate next, ILogger<CorrelationIdMiddleware> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var headers = context.Request.Headers;
         var offered = headers[CorrelationId.HeaderName];
@@ -32,6 +32,12 @@ public sealed class CorrelationIdMiddleware(RequestDelegate next, ILogger<Correl
             },
             context);
 
+        // The scope only carries the id into log lines: with logging off, no scope (and no async step around the request).
+        return logger.IsEnabled(LogLevel.Critical) ? InScopeAsync(context, scope) : next(context);
+    }
+
+    private async Task InScopeAsync(HttpContext context, CorrelationScope scope)
+    {
         using (logger.BeginScope(scope))
         {
             await next(context);

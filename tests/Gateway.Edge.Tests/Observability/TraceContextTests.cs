@@ -61,4 +61,36 @@ public sealed class TraceContextTests : IAsyncLifetime
         Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", seen["traceparent"].ToString());
         Assert.Equal("trace-new", response.Headers.GetValues("X-Correlation-ID").Single());
     }
+
+    [Fact]
+    public async Task ProxiedRequest_NoExporterAndInvalidTraceparent_NewTraceWithoutTheCallersTracestate()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/bad-trace", UriKind.Relative));
+        request.Headers.TryAddWithoutValidation("traceparent", "00-00000000000000000000000000000000-00f067aa0ba902b7-01");
+        request.Headers.TryAddWithoutValidation("tracestate", "vendor=stale");
+        request.Headers.Add("X-Correlation-ID", "trace-invalid");
+
+        using var response = await _edge.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = _upstream.Received.Last(h => h["X-Correlation-ID"] == "trace-invalid");
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-00$", seen["traceparent"].ToString());
+        Assert.DoesNotContain("00000000000000000000000000000000", seen["traceparent"].ToString(), StringComparison.Ordinal);
+        Assert.False(seen.ContainsKey("tracestate"));
+    }
+
+    [Fact]
+    public async Task ProxiedRequest_NoExporterAndValidTraceparent_CallersTracestateForwarded()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/trace-state", UriKind.Relative));
+        request.Headers.Add("traceparent", $"00-{ActivityTraceId.CreateRandom()}-{ActivitySpanId.CreateRandom()}-01");
+        request.Headers.TryAddWithoutValidation("tracestate", "vendor=kept");
+        request.Headers.Add("X-Correlation-ID", "trace-state");
+
+        using var response = await _edge.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = _upstream.Received.Last(h => h["X-Correlation-ID"] == "trace-state");
+        Assert.Equal("vendor=kept", seen["tracestate"].ToString());
+    }
 }
