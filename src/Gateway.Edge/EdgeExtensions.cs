@@ -11,6 +11,7 @@ using Gateway.Hosting.Observability;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Orleans.Dashboard;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Edge;
 
@@ -72,15 +73,19 @@ public static partial class EdgeExtensions
     public static WebApplication MapGatewayEdge(this WebApplication app)
     {
         var settings = app.Services.GetRequiredService<HostSettings>();
-        app.UseGatewayCorrelation();
+        app.UseMiddleware<RequestTelemetryMiddleware>(); // with the correlation id: one async step for both
         app.UseMiddleware<GatewayRequestMiddleware>();
-        app.UseMiddleware<RequestTelemetryMiddleware>();
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             ExceptionHandler = context => ProblemResponse.WriteAsync(context, StatusCodes.Status500InternalServerError, "The gateway failed to handle the request."),
         });
-        app.UseStatusCodePages(context => ProblemResponse.WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode));
         app.UseRouting();
+
+        // Bodiless error answers of the edge's own endpoints become problem+json; a proxied request's answers are the
+        // upstream's or the gateway's own problems, so its requests skip the middleware (and its per-request allocations).
+        app.UseWhen(
+            static context => context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>() is null,
+            static pages => pages.UseStatusCodePages(context => ProblemResponse.WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode)));
         app.UseGatewayCors(); // a route's `cors`: preflights answered here, before the proxy pipeline
         app.UseRequestTimeouts();
         DestinationHealthReport.Observe(app.Services);

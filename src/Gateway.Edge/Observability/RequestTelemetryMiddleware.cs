@@ -6,8 +6,9 @@ using Yarp.ReverseProxy.Model;
 namespace Gateway.Edge.Observability;
 
 /// <summary>
-/// Counts and times every request (<c>gateway_requests_total</c>, <c>gateway_request_duration_seconds</c>) by route id,
-/// and writes one access line per request; 5xx answers are logged at Error.
+/// The edge's first step: settles the correlation id (as <see cref="CorrelationIdMiddleware"/> does), counts and times
+/// every request (<c>gateway_requests_total</c>, <c>gateway_request_duration_seconds</c>) by route id, and writes one
+/// access line per request; 5xx answers are logged at Error.
 /// </summary>
 internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time, ILogger<RequestTelemetryMiddleware> logger)
 {
@@ -16,6 +17,10 @@ internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, G
 
     public async Task InvokeAsync(HttpContext context)
     {
+        // The correlation id's step, in this one async step around the request: every line written inside it, the access
+        // line included, carries the id (a logging scope only when logging is on).
+        var correlation = CorrelationIdMiddleware.Accept(context);
+        using var scope = logger.IsEnabled(LogLevel.Critical) ? logger.BeginScope(correlation) : null;
         var started = time.GetTimestamp();
         try
         {

@@ -12,6 +12,19 @@ public sealed class CorrelationIdMiddleware(RequestDelegate next, ILogger<Correl
 {
     public Task InvokeAsync(HttpContext context)
     {
+        var scope = Accept(context);
+
+        // The scope only carries the id into log lines: with logging off, no scope (and no async step around the request).
+        return logger.IsEnabled(LogLevel.Critical) ? InScopeAsync(context, scope) : next(context);
+    }
+
+    /// <summary>
+    /// Settles the request's id (the client's valid one, else a new one) on the request, as its feature and trace
+    /// identifier, and on the response when it starts; the returned scope is for the caller's logging scope.
+    /// </summary>
+    public static CorrelationScope Accept(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         var headers = context.Request.Headers;
         var offered = headers[CorrelationId.HeaderName];
         var id = offered.Count == 1 && CorrelationId.IsValid(offered[0]) ? offered[0]! : CorrelationId.New();
@@ -31,9 +44,7 @@ public sealed class CorrelationIdMiddleware(RequestDelegate next, ILogger<Correl
                 return Task.CompletedTask;
             },
             context);
-
-        // The scope only carries the id into log lines: with logging off, no scope (and no async step around the request).
-        return logger.IsEnabled(LogLevel.Critical) ? InScopeAsync(context, scope) : next(context);
+        return scope;
     }
 
     private async Task InScopeAsync(HttpContext context, CorrelationScope scope)
