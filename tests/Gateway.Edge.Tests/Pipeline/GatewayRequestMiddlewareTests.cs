@@ -1,4 +1,6 @@
+using System.Net;
 using System.Text;
+using Gateway.Edge.Pipeline;
 using Gateway.Edge.RateLimiting;
 using Gateway.Edge.Tests.Infrastructure;
 using Gateway.Edge.Tests.Sessions;
@@ -28,5 +30,24 @@ public sealed class GatewayRequestMiddlewareTests
 
         Assert.Contains(("login-ip", "login-ip:203.0.113.7"), limiter.Calls);
         Assert.DoesNotContain(limiter.Calls, call => call.Key == "login-ip:127.0.0.1");
+    }
+
+    [Fact]
+    public void Text_SameAddressAgain_SameStringWithoutANewOne()
+    {
+        var first = GatewayRequestMiddleware.Text(IPAddress.Parse("192.0.2.10"));
+        var second = GatewayRequestMiddleware.Text(IPAddress.Parse("192.0.2.10"));
+
+        Assert.Equal("192.0.2.10", first);
+        Assert.Same(first, second);
+    }
+
+    [Fact]
+    public void Text_OtherAddressAfterOne_ItsOwnText()
+    {
+        GatewayRequestMiddleware.Text(IPAddress.Parse("192.0.2.10"));
+
+        Assert.Equal("2001:db8::1", GatewayRequestMiddleware.Text(IPAddress.Parse("2001:db8::1")));
+        Assert.Equal("192.0.2.11", GatewayRequestMiddleware.Text(IPAddress.Parse("192.0.2.11")));
     }
 }
