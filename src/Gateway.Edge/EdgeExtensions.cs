@@ -41,7 +41,7 @@ public static partial class EdgeExtensions
         builder.Services.AddRequestTimeouts();
         builder.Services.AddSingleton<GatewayProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
-        builder.Services.AddReverseProxy().AddTransforms<ForwardedHeaderTransforms>().AddTransforms<TraceContextTransforms>();
+        builder.Services.AddReverseProxy().AddTransforms<ForwardedHeaderTransforms>().AddTransforms(TraceContextTransforms.Apply);
         builder.Services.AddSingleton<IGatewayConfigValidator, ProxyConfigValidator>();
         builder.AddGatewaySessions(settings);
         builder.Services.AddGatewayRouteFeatures();

@@ -12,7 +12,7 @@ namespace Gateway.Edge.Observability;
 /// flags, or, without a valid <c>traceparent</c>, a new trace (and the caller's <c>tracestate</c> dropped with it). With an
 /// Activity, HttpClient's diagnostics handler writes the headers from the Activity instead.
 /// </summary>
-internal sealed class TraceContextTransforms : ITransformProvider
+internal static class TraceContextTransforms
 {
     public const string TraceParent = "traceparent";
     public const string TraceState = "tracestate";
@@ -22,15 +22,8 @@ internal sealed class TraceContextTransforms : ITransformProvider
 
     private static readonly SearchValues<char> LowerHex = SearchValues.Create("0123456789abcdef");
 
-    public void ValidateRoute(TransformRouteValidationContext context)
-    {
-    }
-
-    public void ValidateCluster(TransformClusterValidationContext context)
-    {
-    }
-
-    public void Apply(TransformBuilderContext context)
+    /// <summary>Adds the request transform to every route (<c>AddTransforms(TraceContextTransforms.Apply)</c>).</summary>
+    public static void Apply(TransformBuilderContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         context.AddRequestTransform(static transform =>
