@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Gateway.Edge.RateLimiting;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
@@ -13,7 +14,11 @@ namespace Gateway.Edge.Routing;
 /// </summary>
 internal sealed class ForwarderErrorMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time)
 {
-    public async Task InvokeAsync(HttpContext context)
+    /// <remarks>The async step's state comes from a pool (a request would otherwise allocate it once it waits on the upstream).</remarks>
+    public Task InvokeAsync(HttpContext context) => RunAsync(context).AsTask();
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RunAsync(HttpContext context)
     {
         var proxy = context.GetReverseProxyFeature();
         var upstream = proxy.Cluster.Config.ClusterId;
