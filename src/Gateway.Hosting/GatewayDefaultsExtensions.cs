@@ -93,8 +93,8 @@ public static class GatewayDefaultsExtensions
         // Spans only when something takes them: without an OTLP endpoint no listener is registered, so neither ASP.NET
         // Core, YARP, HttpClient nor Orleans records spans, and no request has an Activity at all (ASP.NET Core starts one
         // whenever its hosting log category is enabled, only to put trace ids in a log scope; HttpClient then starts a
-        // second for the upstream call): the edge writes the upstream's traceparent itself. The hosting category logs
-        // nothing but per-request lines below Warning; a failed start is still logged by the host.
+        // second for the upstream call): the edge writes the upstream's traceparent itself. Besides per-request lines
+        // below Warning, the category only reports the web host's own start errors, which still fail the start.
         if (!TracesExported(builder.Configuration))
         {
             builder.Logging.AddFilter(HostingDiagnosticsCategory, LogLevel.None);
