@@ -8,6 +8,7 @@ using Gateway.Benchmarks;
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- session           what a session check adds to a request
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- transforms        what a route's transforms add to a request
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- allocs [requests]  bytes per proxied request by type, edge and plain YARP
+// dotnet run -c Release --project bench/Gateway.Benchmarks -- session-cpu [checks]  the cached session check's CPU time per check
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- [BenchmarkDotNet arguments]
 if (args is ["load", ..])
 {
@@ -36,6 +37,12 @@ if (args is ["allocs", ..])
 {
     var requests = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000;
     return await AllocationRun.RunAsync(requests);
+}
+
+if (args is ["session-cpu", ..])
+{
+    var checks = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 200_000;
+    return await SessionCpuRun.RunAsync(checks);
 }
 
 if (args is ["transforms"])
