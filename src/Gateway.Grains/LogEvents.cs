@@ -29,6 +29,9 @@ public static class LogEvents
     public const int UserSessionsRevoked = 43;
     public const int SessionKeyGenerated = 44;
     public const int SessionCreateFailed = 45;
+    public const int SessionServedStale = 46;
+    public const int SessionGrainsAnswerAgain = 47;
+    public const int SessionLogoutFailed = 48;
 
     // 50-59: Redis.
     public const int RedisProfilingUnavailable = 50;
