@@ -15,6 +15,7 @@ public static class LogEvents
 
     // 10-19: process lifetime and health.
     public const int ShutdownDraining = 10;
+    public const int IdleMemoryTrimmed = 11;
 
     // 20-29: session grains.
     public const int SessionPersistFailed = 20;

@@ -18,33 +18,23 @@ public static class LoadFaults
         var activationsBefore = await SiloActivationsAsync(cluster);
         var idleReal = await RealClientAsync(load, TimeSpan.FromSeconds(8), null);
 
-        var sent = 0;
         var floodStart = load.Now;
         var peak = baseline;
         var activationsPeak = activationsBefore;
-        using var stop = new CancellationTokenSource(limit);
-        var workers = Enumerable.Range(0, 24).Select(async _ =>
-        {
-            int key;
-            while (!stop.IsCancellationRequested && (key = Interlocked.Increment(ref sent)) <= keys)
-            {
-                await load.SendAsync("/api/flood/x", $"100.{64 + (key >> 16)}.{(key >> 8) & 255}.{key & 255}", false, CancellationToken.None);
-            }
-        }).ToList();
+        var flood = FloodDriver.Start(cluster, load, keys, limit);
         var sampler = Task.Run(async () =>
         {
-            while (!workers.All(w => w.IsCompleted))
+            while (!flood.Completion.IsCompleted)
             {
                 peak = Math.Max(peak, await SiloMiBAsync(cluster));
                 activationsPeak = Math.Max(activationsPeak, await SiloActivationsAsync(cluster));
                 await Task.Delay(TimeSpan.FromSeconds(3));
             }
         });
-        var flooding = Task.WhenAll(workers);
-        var floodReal = await RealClientAsync(load, null, flooding);
+        var floodReal = await RealClientAsync(load, null, flood.Completion);
+        var (floodKeys, floodFailed) = await flood.Completion;
         await sampler;
         var floodSeconds = load.Now - floodStart;
-        var floodKeys = Math.Min(sent, keys);
 
         await Task.Delay(idle);
         var after = await SiloMiBAsync(cluster);
@@ -55,8 +45,8 @@ public static class LoadFaults
         var fastEnough = floodReal.P99 <= 2 * Math.Max(idleReal.P99, 1);
         return new ScenarioResult(
             $"{keys / 1000}k distinct client keys in {limit.TotalSeconds:0} s, plus one real client",
-            $"{floodKeys} new keys sent in {Text.F(floodSeconds)} s ({Text.F(floodKeys / floodSeconds, "0")}/s, 24 connections) over every edge; the real client at 2× its 10/s limit",
-            floodKeys < keys ? $"the load driver reached only {floodKeys} keys in the time" : "nothing",
+            $"{floodKeys} new keys sent in {Text.F(floodSeconds)} s ({Text.F(floodKeys / floodSeconds, "0")}/s, {flood.Description}) over every edge; the real client at 2× its 10/s limit",
+            floodKeys < keys ? $"the load driver reached only {floodKeys} keys in the time" : floodFailed > 0 ? $"{floodFailed} flood requests failed" : "nothing",
             $"silo RSS (sum of silos) {Text.F(baseline, "0")} MiB before, {Text.F(peak, "0")} MiB peak, {Text.F(after, "0")} MiB after {idle.TotalSeconds:0} s idle (grain activations {activationsBefore:0} / {activationsPeak:0} / {activationsAfter:0}); real client admitted {floodReal.Admitted} of {floodReal.Sent} in {Text.F(floodReal.Seconds)} s where {floodReal.Ideal} were due ({(floodReal.Exact ? "exact" : "NOT exact")}); its p99 {Text.F(idleReal.P99)} ms idle, {Text.F(floodReal.P99)} ms during the flood",
             "memory returns to baseline after idle; real client exact; its p99 ≤ 2× idle",
             memoryBack && exact && fastEnough);
