@@ -26,20 +26,21 @@ internal sealed partial class FloodDriver
 
     public string Description { get; }
 
-    public static FloodDriver Start(FaultCluster cluster, LoadDriver load, int keys, TimeSpan limit)
+    /// <summary>Sends keys number <paramref name="firstKey"/> to <paramref name="firstKey"/> + <paramref name="keys"/> - 1.</summary>
+    public static FloodDriver Start(FaultCluster cluster, LoadDriver load, int keys, TimeSpan limit, int firstKey)
     {
         var wrk = FindOnPath("wrk");
         var edges = cluster.LiveEdges.ToList();
         return wrk is null
-            ? new FloodDriver(ClientLoopsAsync(load, keys, limit), $"{ClientLoops} HttpClient connections")
-            : new FloodDriver(WrkAsync(wrk, edges, keys, limit), $"wrk, {WrkConnections} connections per edge");
+            ? new FloodDriver(ClientLoopsAsync(load, keys, limit, firstKey), $"{ClientLoops} HttpClient connections")
+            : new FloodDriver(WrkAsync(wrk, edges, keys, limit, firstKey), $"wrk, {WrkConnections} connections per edge");
     }
 
-    private static async Task<(int Keys, int Failed)> WrkAsync(string wrk, List<EdgeNode> edges, int keys, TimeSpan limit)
+    private static async Task<(int Keys, int Failed)> WrkAsync(string wrk, List<EdgeNode> edges, int keys, TimeSpan limit, int firstKey)
     {
         var script = Path.Combine(AppContext.BaseDirectory, "flood.lua");
         var share = (keys + edges.Count - 1) / edges.Count;
-        var runs = edges.Select((edge, i) => RunWrkAsync(wrk, script, edge.Client.BaseAddress!, i * share, Math.Min(share, keys - (i * share)), limit));
+        var runs = edges.Select((edge, i) => RunWrkAsync(wrk, script, edge.Client.BaseAddress!, firstKey - 1 + (i * share), Math.Min(share, keys - (i * share)), limit));
         var results = await Task.WhenAll(runs);
         return (results.Sum(r => r.Keys), results.Sum(r => r.Failed));
     }
@@ -81,16 +82,17 @@ internal sealed partial class FloodDriver
         }
     }
 
-    private static async Task<(int Keys, int Failed)> ClientLoopsAsync(LoadDriver load, int keys, TimeSpan limit)
+    private static async Task<(int Keys, int Failed)> ClientLoopsAsync(LoadDriver load, int keys, TimeSpan limit, int firstKey)
     {
         var sent = 0;
         var failed = 0;
         using var stop = new CancellationTokenSource(limit);
         await Task.WhenAll(Enumerable.Range(0, ClientLoops).Select(async _ =>
         {
-            int key;
-            while (!stop.IsCancellationRequested && (key = Interlocked.Increment(ref sent)) <= keys)
+            int number;
+            while (!stop.IsCancellationRequested && (number = Interlocked.Increment(ref sent)) <= keys)
             {
+                var key = firstKey - 1 + number;
                 var outcome = await load.SendAsync("/api/flood/x", $"100.{64 + (key >> 16)}.{(key >> 8) & 255}.{key & 255}", false, CancellationToken.None);
                 if (outcome.Failed)
                 {

@@ -121,16 +121,8 @@ public static class ProcessFaults
     }
 
     /// <summary>Session checks the edges served from their last answers (stale-if-error), summed over the live edges.</summary>
-    internal static async Task<double> StaleServedAsync(FaultCluster cluster)
-    {
-        var total = 0.0;
-        foreach (var edge in cluster.LiveEdges.ToList())
-        {
-            total += await FaultCluster.MetricAsync(edge, "gateway_session_stale_served_total");
-        }
-
-        return total;
-    }
+    internal static Task<double> StaleServedAsync(FaultCluster cluster) =>
+        LoadFaults.SumOverEdgesAsync(cluster, "gateway_session_stale_served_total", string.Empty);
 
     internal static string Load(Window window, double seconds) =>
         $"{window.Sent} requests in {Text.F(seconds)} s over every edge (6 clients, half with a session, plus a hot key at 3× its limit)";
