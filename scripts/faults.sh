@@ -16,7 +16,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 16384 ]; then
 fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 if [ "${1:-}" = subset ]; then
-  # The short subset (kill -9, rolling restart, Redis outage, cold clients) as xunit tests asserting each "must hold".
+  # The short subset (kill -9, SIGSTOP, rolling restart, Redis outage, cold clients) as xunit tests asserting each "must hold".
   exec dotnet test tests/Gateway.Cluster.Tests -c Release --filter "Category=Faults" --logger "console;verbosity=normal"
 fi
 dotnet build tests/Gateway.Faults -c Release -v quiet -nologo

@@ -73,7 +73,8 @@ internal static class Report
         text.AppendLine();
         text.AppendLine("Written by `scripts/faults.sh` from its last run; do not edit by hand. The run starts 2 silos and 3 edges");
         text.AppendLine("over a real `redis-server` on loopback, then runs each scenario in turn under steady load from several client");
-        text.AppendLine("loops spread over every edge in rotation (an edge is in rotation while `/health/ready` answers 200, and a refused");
+        text.AppendLine("loops spread over every edge in rotation (an edge is in rotation while `/health/ready` answers 200, polled every");
+        text.AppendLine("250 ms and left out after 2 failed polls in a row as the k8s probe's `failureThreshold: 2` does, and a refused");
         text.AppendLine("connection is retried once on the next edge, as a load balancer does). A request fails when it gets no answer or");
         text.AppendLine("any status but 200 or 429. The hot key's route allows 20 per second with a burst of 20; what is \"due\" is");
         text.AppendLine("burst + rate · t over the run. `on_backend_failure` is the default, `local`.");
@@ -102,7 +103,7 @@ internal static class Report
         text.AppendLine("- \"Redis stopped\" freezes `redis-server` with SIGSTOP, so it comes back with its data; the next row kills it and");
         text.AppendLine("  starts it empty. Each scenario leaves the cluster whole (a killed or frozen silo is replaced by a new one).");
         text.AppendLine("- The machine is shared and small: latencies are comparable only within a row.");
-        text.AppendLine("- The CI subset (`tests/Gateway.Cluster.Tests/Reliability`) runs the kill -9, rolling restart, Redis outage and");
+        text.AppendLine("- The CI subset (`tests/Gateway.Cluster.Tests/Reliability`) runs the kill -9, SIGSTOP, rolling restart, Redis outage and");
         text.AppendLine("  cold clients scenarios, shorter, on one shared cluster, and asserts the must-hold column.");
         return text.ToString();
     }
