@@ -15,6 +15,7 @@ public static class LogEvents
 
     // 10-19: process lifetime and health.
     public const int ShutdownDraining = 10;
+    public const int IdleMemoryTrimmed = 11;
 
     // 20-29: session grains.
     public const int SessionPersistFailed = 20;
@@ -29,6 +30,9 @@ public static class LogEvents
     public const int UserSessionsRevoked = 43;
     public const int SessionKeyGenerated = 44;
     public const int SessionCreateFailed = 45;
+    public const int SessionServedStale = 46;
+    public const int SessionGrainsAnswerAgain = 47;
+    public const int SessionLogoutFailed = 48;
 
     // 50-59: Redis.
     public const int RedisProfilingUnavailable = 50;

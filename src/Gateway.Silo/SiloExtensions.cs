@@ -2,6 +2,7 @@ using Gateway.Hosting;
 using Gateway.Hosting.Clustering;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Http;
+using Gateway.Hosting.Memory;
 using Orleans.Dashboard;
 
 namespace Gateway.Silo;
@@ -20,6 +21,7 @@ public static class SiloExtensions
         }
 
         builder.UseOrleans(silo => silo.ConfigureGatewaySilo(settings, redis));
+        builder.Services.AddHostedService<IdleMemoryTrim>();
         return builder;
     }
 

@@ -5,25 +5,39 @@ using Gateway.Faults;
 
 // scripts/faults.sh: every scenario on one cluster of real processes (2 silos, 3 edges, redis-server on loopback), one at
 // a time under steady load; writes the table to the path given (docs/reliability.md) and exits 1 when a must-hold failed.
-var output = args.Length > 0 ? args[0] : Path.Combine(RepositoryLayout.Root, "docs", "reliability.md");
-var scenarios = new (string Name, Func<FaultCluster, Task<ScenarioResult>> Run)[]
+// "--only <id or text>" runs the scenario with that id (kill, sigstop, rolling, redis-stop, redis-empty, flood, cold,
+// config, idle) or whose name contains the text, and writes nothing unless a path is given too.
+var only = args.Length > 1 && args[0] == "--only" ? args[1] : null;
+var rest = only is null ? args : args[2..];
+var output = rest.Length > 0 ? rest[0] : only is null ? Path.Combine(RepositoryLayout.Root, "docs", "reliability.md") : null;
+var scenarios = new (string Id, string Name, Func<FaultCluster, Task<ScenarioResult>> Run)[]
 {
-    ("kill -9 of a silo", c => ProcessFaults.KillSiloAsync(c, TimeSpan.FromSeconds(10))),
-    ("SIGSTOP a silo for 10 s, then SIGCONT", c => ProcessFaults.FreezeSiloAsync(c, TimeSpan.FromSeconds(10))),
-    ("rolling restart of every silo, then every edge", ProcessFaults.RollingRestartAsync),
-    ("Redis stopped for 20 s", c => RedisFaults.RedisStoppedAsync(c, TimeSpan.FromSeconds(20))),
-    ("Redis restarted empty", RedisFaults.RedisRestartedEmptyAsync),
-    ("100k distinct client keys in 60 s, plus one real client", c => LoadFaults.KeyFloodAsync(c, 100_000, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(45))),
-    ("300 new clients × 8 requests at once", c => LoadFaults.ColdClientsAsync(c, 300)),
-    ("gateway.yml rewritten every 100 ms for 30 s", c => LoadFaults.ConfigChurnAsync(c, TimeSpan.FromSeconds(30))),
-    ("10k idle connections plus slow-header clients", c => LoadFaults.IdleConnectionsAsync(c, 10_000, 50, TimeSpan.FromSeconds(40))),
+    ("kill", "kill -9 of a silo", c => ProcessFaults.KillSiloAsync(c, TimeSpan.FromSeconds(10))),
+    ("sigstop", "SIGSTOP a silo for 10 s, then SIGCONT", c => ProcessFaults.FreezeSiloAsync(c, TimeSpan.FromSeconds(10))),
+    ("rolling", "rolling restart of every silo, then every edge", ProcessFaults.RollingRestartAsync),
+    ("redis-stop", "Redis stopped for 20 s", c => RedisFaults.RedisStoppedAsync(c, TimeSpan.FromSeconds(20))),
+    ("redis-empty", "Redis restarted empty", RedisFaults.RedisRestartedEmptyAsync),
+    ("flood", "100k distinct client keys in 60 s, plus one real client", c => LoadFaults.KeyFloodAsync(c, 100_000, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(45))),
+    ("cold", "300 new clients × 8 requests at once", c => LoadFaults.ColdClientsAsync(c, 300)),
+    ("config", "gateway.yml rewritten every 100 ms for 30 s", c => LoadFaults.ConfigChurnAsync(c, TimeSpan.FromSeconds(30))),
+    ("idle", "10k idle connections plus slow-header clients", c => LoadFaults.IdleConnectionsAsync(c, 10_000, 50, TimeSpan.FromSeconds(40))),
 };
+
+if (only is not null)
+{
+    scenarios = [.. scenarios.Where(s => s.Id == only || s.Name.Contains(only, StringComparison.OrdinalIgnoreCase))];
+    if (scenarios.Length == 0)
+    {
+        Console.Error.WriteLine($"No scenario's name contains \"{only}\".");
+        return 2;
+    }
+}
 
 var started = Stopwatch.StartNew();
 var results = new List<ScenarioResult>();
 await using (var cluster = await FaultCluster.StartAsync())
 {
-    foreach (var (name, run) in scenarios)
+    foreach (var (_, name, run) in scenarios)
     {
         Console.WriteLine($"[{started.Elapsed:mm\\:ss}] {name} ...");
         ScenarioResult result;
@@ -37,12 +51,16 @@ await using (var cluster = await FaultCluster.StartAsync())
         }
 
         results.Add(result);
-        Console.WriteLine($"    {(result.Holds ? "holds" : "DOES NOT HOLD")}: {result.WhatBroke}; {result.Figures}");
+        Console.WriteLine($"    {(result.Holds ? "holds" : "DOES NOT HOLD")}: {result.Load}; {result.WhatBroke}; {result.Figures}");
     }
 }
 
-await File.WriteAllTextAsync(output, Report.Render(results, started.Elapsed));
-Console.WriteLine($"{results.Count(r => r.Holds)} of {results.Count} scenarios hold; wrote {output} in {started.Elapsed.TotalMinutes:0.0} min");
+if (output is not null)
+{
+    await File.WriteAllTextAsync(output, Report.Render(results, started.Elapsed));
+}
+
+Console.WriteLine($"{results.Count(r => r.Holds)} of {results.Count} scenarios hold{(output is null ? string.Empty : $"; wrote {output}")} in {started.Elapsed.TotalMinutes:0.0} min");
 return results.All(r => r.Holds) ? 0 : 1;
 
 /// <summary>The markdown of docs/reliability.md.</summary>
@@ -55,7 +73,8 @@ internal static class Report
         text.AppendLine();
         text.AppendLine("Written by `scripts/faults.sh` from its last run; do not edit by hand. The run starts 2 silos and 3 edges");
         text.AppendLine("over a real `redis-server` on loopback, then runs each scenario in turn under steady load from several client");
-        text.AppendLine("loops spread over every edge in rotation (an edge is in rotation while `/health/ready` answers 200, and a refused");
+        text.AppendLine("loops spread over every edge in rotation (an edge is in rotation while `/health/ready` answers 200, polled every");
+        text.AppendLine("250 ms and left out after 2 failed polls in a row as the k8s probe's `failureThreshold: 2` does, and a refused");
         text.AppendLine("connection is retried once on the next edge, as a load balancer does). A request fails when it gets no answer or");
         text.AppendLine("any status but 200 or 429. The hot key's route allows 20 per second with a burst of 20; what is \"due\" is");
         text.AppendLine("burst + rate · t over the run. `on_backend_failure` is the default, `local`.");
@@ -84,7 +103,7 @@ internal static class Report
         text.AppendLine("- \"Redis stopped\" freezes `redis-server` with SIGSTOP, so it comes back with its data; the next row kills it and");
         text.AppendLine("  starts it empty. Each scenario leaves the cluster whole (a killed or frozen silo is replaced by a new one).");
         text.AppendLine("- The machine is shared and small: latencies are comparable only within a row.");
-        text.AppendLine("- The CI subset (`tests/Gateway.Cluster.Tests/Reliability`) runs the kill -9, rolling restart, Redis outage and");
+        text.AppendLine("- The CI subset (`tests/Gateway.Cluster.Tests/Reliability`) runs the kill -9, SIGSTOP, rolling restart, Redis outage and");
         text.AppendLine("  cold clients scenarios, shorter, on one shared cluster, and asserts the must-hold column.");
         return text.ToString();
     }

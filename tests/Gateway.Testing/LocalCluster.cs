@@ -61,6 +61,14 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         var http = FreePort.Next();
         var env = BaseEnvironment(http);
+
+        // A silo runs with the GC settings it ships with (Server GC with DATAS, see Gateway.Silo.csproj), so that what the
+        // tests and the fault suite measure of its memory is what a deployment gets; a test may still override them.
+        if (!_extraEnvironment.ContainsKey("DOTNET_gcServer"))
+        {
+            env.Remove("DOTNET_gcServer");
+        }
+
         env["ORLEANS_SILO_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         env["ORLEANS_GATEWAY_PORT"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         env["ORLEANS_ADVERTISED_IP"] = "127.0.0.1";

@@ -9,6 +9,8 @@ namespace Gateway.Edge.Sessions;
 /// What the session grains answered, kept on this edge for <see cref="Lifetime"/> (500 ms) to spare a grain call per request.
 /// Revocation therefore reaches every edge within that lifetime plus one grain call, with nothing to broadcast and
 /// nothing that a lost message could leave stale. The edge that revokes drops its own entries at once.
+/// An active answer is kept longer, for <see cref="SessionAnswers.StaleWindow"/>, but only as the last good answer that
+/// <see cref="SessionAnswers"/> may serve while the session's grain does not answer at all (stale-if-error).
 /// </summary>
 internal sealed class SessionCache
 {
@@ -41,9 +43,21 @@ internal sealed class SessionCache
     /// <summary>The fresh answer for a session id where it lies in a token: no allocation.</summary>
     public bool TryGet(ReadOnlySpan<char> sessionId, [NotNullWhen(true)] out Entry? entry)
     {
+        if (TryFind(sessionId, out entry) && IsFresh(entry))
+        {
+            return true;
+        }
+
+        entry = null;
+        return false;
+    }
+
+    /// <summary>The last answer for a session id, fresh or kept as a last good answer; drops it once it is neither.</summary>
+    public bool TryFind(ReadOnlySpan<char> sessionId, [NotNullWhen(true)] out Entry? entry)
+    {
         if (_bySpan.TryGetValue(sessionId, out var id, out entry))
         {
-            if (_time.GetElapsedTime(entry.StoredAt) < Lifetime)
+            if (!IsOutdated(entry))
             {
                 return true;
             }
@@ -53,6 +67,16 @@ internal sealed class SessionCache
 
         entry = null;
         return false;
+    }
+
+    /// <summary>Whether the answer is young enough to be used without asking the grain.</summary>
+    public bool IsFresh(Entry entry) => _time.GetElapsedTime(entry.StoredAt) < Lifetime;
+
+    /// <summary>Neither fresh nor an active answer within the stale window: of no use any more.</summary>
+    private bool IsOutdated(Entry entry)
+    {
+        var age = _time.GetElapsedTime(entry.StoredAt);
+        return age >= (entry.Feature is null ? Lifetime : SessionAnswers.StaleWindow);
     }
 
     /// <summary>Stores a session grain's answer; returns the entry made of it.</summary>
@@ -86,7 +110,7 @@ internal sealed class SessionCache
     {
         foreach (var (id, entry) in _entries)
         {
-            if (_time.GetElapsedTime(entry.StoredAt) >= Lifetime)
+            if (IsOutdated(entry))
             {
                 _entries.TryRemove(new KeyValuePair<string, Entry>(id, entry));
             }

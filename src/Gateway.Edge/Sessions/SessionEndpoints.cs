@@ -23,7 +23,8 @@ internal static partial class SessionEndpoints
 
     private static Task LoginAsync(HttpContext context, LoginService login) => login.HandleAsync(context);
 
-    private static async Task LogoutAsync(HttpContext context, SessionResolver resolver, IGrainFactory grains, GatewayConfigStore config, GatewayMetrics metrics)
+    private static async Task LogoutAsync(
+        HttpContext context, SessionResolver resolver, IGrainFactory grains, GatewayConfigStore config, GatewayMetrics metrics, ILogger<SessionResolver> logger)
     {
         var check = resolver.VerifyToken(context, out var verified);
         if (check.FailureReason is { } reason)
@@ -33,7 +34,19 @@ internal static partial class SessionEndpoints
         }
 
         // Logging out of a session that has already ended still ends it: idempotent.
-        await grains.GetGrain<ISessionGrain>(verified.SessionId).RevokeAsync();
+        try
+        {
+            await grains.GetGrain<ISessionGrain>(verified.SessionId).RevokeAsync();
+        }
+        catch (Exception ex) when (SessionAnswers.IsUnanswered(ex))
+        {
+            // Not revoked: the client is told to try again, and this edge stops serving the session from its last answer.
+            resolver.Cache.Remove(verified.SessionId);
+            LogLogoutFailed(logger, ex);
+            await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The session cannot be revoked right now; try again later.");
+            return;
+        }
+
         resolver.Cache.Remove(verified.SessionId);
         var session = config.Current.Session;
         SessionCookie.Delete(context.Response, session.Cookie, session.SecureCookie);
@@ -42,7 +55,17 @@ internal static partial class SessionEndpoints
 
     private static async Task DescribeAsync(HttpContext context, SessionResolver resolver, GatewayConfigStore config, GatewayMetrics metrics)
     {
-        var check = await resolver.CheckAsync(context);
+        SessionCheck check;
+        try
+        {
+            check = await resolver.CheckAsync(context);
+        }
+        catch (Exception ex) when (SessionAnswers.IsUnanswered(ex))
+        {
+            await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "Sessions cannot be checked right now.");
+            return;
+        }
+
         if (!check.IsValid)
         {
             await SessionOutcome.RefuseAsync(context, metrics, check.FailureReason!);
@@ -70,6 +93,9 @@ internal static partial class SessionEndpoints
     }
 
     internal static string Timestamp(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    [LoggerMessage(EventId = LogEvents.SessionLogoutFailed, Level = LogLevel.Warning, Message = "Logout failed: the session grain did not answer; the session is not revoked")]
+    private static partial void LogLogoutFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = LogEvents.UserSessionsRevoked, Level = LogLevel.Information, Message = "An operator revoked every session of a user ({Count} sessions)")]
     private static partial void LogUserRevoked(ILogger logger, int count);

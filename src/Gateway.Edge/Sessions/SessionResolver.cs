@@ -14,13 +14,14 @@ internal readonly record struct SessionCheck(string? FailureReason, string? Sess
 
 /// <summary>
 /// Finds the request's token (<c>Authorization: Bearer</c>, else the session cookie), verifies its signature on the
-/// edge, and only then asks the session grain, through the short-lived <see cref="SessionCache"/>.
+/// edge, and only then asks the session grain, through <see cref="SessionAnswers"/> (the short-lived
+/// <see cref="SessionCache"/>, and the last good answer while the grain does not answer).
 /// </summary>
-internal sealed class SessionResolver(SessionTokenCodec codec, SessionCache cache, IGrainFactory grains, GatewayConfigStore config)
+internal sealed class SessionResolver(SessionTokenCodec codec, SessionAnswers answers, GatewayConfigStore config)
 {
     public SessionTokenCodec Codec => codec;
 
-    public SessionCache Cache => cache;
+    public SessionCache Cache => answers.Cache;
 
     /// <summary>The session cookie's name in the configuration in force.</summary>
     public string CookieName => config.Current.Session.Cookie;
@@ -78,16 +79,13 @@ internal sealed class SessionResolver(SessionTokenCodec codec, SessionCache cach
         }
 
         var sessionId = SessionTokenCodec.SessionIdOf(span);
-        return cache.TryGet(sessionId, out var cached)
+        return answers.TryGet(sessionId, out var cached)
             ? ValueTask.FromResult(Outcome(cached, signedWithPrevious))
             : AskAsync(sessionId.ToString(), signedWithPrevious);
     }
 
-    private async ValueTask<SessionCheck> AskAsync(string sessionId, bool signedWithPrevious)
-    {
-        var lookup = await grains.GetGrain<ISessionGrain>(sessionId).TouchAsync();
-        return Outcome(cache.Set(sessionId, lookup), signedWithPrevious);
-    }
+    private async ValueTask<SessionCheck> AskAsync(string sessionId, bool signedWithPrevious) =>
+        Outcome(await answers.AskAsync(sessionId), signedWithPrevious);
 
     private static SessionCheck Outcome(SessionCache.Entry entry, bool signedWithPrevious) => entry.Lookup.Status switch
     {

@@ -1,3 +1,4 @@
+using Gateway.Grains.Contracts;
 using Gateway.Hosting.Configuration;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -14,6 +15,9 @@ internal static partial class SessionsExtensions
         services.AddSingleton(keys);
         services.AddSingleton<SessionTokenCodec>();
         services.AddSingleton<SessionCache>();
+        services.AddSingleton(provider => ActivatorUtilities.CreateInstance<SessionAnswers>(
+            provider,
+            new Func<string, Task<SessionLookup>>(provider.GetRequiredService<IGrainFactory>().TouchSession)));
         services.AddSingleton<SessionResolver>();
         services.AddSingleton<LoginRateLimits>();
         services.AddSingleton<LoginService>();
@@ -34,6 +38,9 @@ internal static partial class SessionsExtensions
 
         return app;
     }
+
+    private static Task<SessionLookup> TouchSession(this IGrainFactory grains, string sessionId) =>
+        grains.GetGrain<ISessionGrain>(sessionId).TouchAsync();
 
     [LoggerMessage(EventId = LogEvents.SessionKeyGenerated, Level = LogLevel.Warning, Message = "No {Variable}: sessions are signed with a random key and end when this process does; set it outside development")]
     private static partial void LogGeneratedKey(ILogger logger, string variable);

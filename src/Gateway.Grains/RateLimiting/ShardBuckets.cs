@@ -130,6 +130,12 @@ internal sealed class ShardBuckets
             }
         }
 
+        // A dictionary keeps its largest size: after a flood of keys its arrays (large-object heap) would stay.
+        if (evicted > 0 && _buckets.Count < _buckets.EnsureCapacity(0) / 4)
+        {
+            _buckets.TrimExcess();
+        }
+
         return evicted;
     }
 

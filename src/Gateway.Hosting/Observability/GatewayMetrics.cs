@@ -139,6 +139,13 @@ public sealed class GatewayMetrics : IDisposable
 
     private Counter<long>? _upstreamRetries;
 
+    /// <summary>A session check answered from the edge's last good answer because the session grain did not answer.</summary>
+    public void SessionStaleServed() =>
+        (_sessionStaleServed ??= _meter.CreateCounter<long>("gateway_session_stale_served_total", description: "Session checks served from the edge's last good answer because the session grain did not answer (stale-if-error)."))
+        .Add(1);
+
+    private Counter<long>? _sessionStaleServed;
+
     /// <summary><c>gateway_upstream_destination_healthy{upstream,destination}</c>: 1 while a destination is in rotation, else 0.</summary>
     public void ObserveDestinationHealth(Func<IEnumerable<(string Upstream, string Destination, bool Healthy)>> read) =>
         _meter.CreateObservableGauge(

@@ -1,21 +1,33 @@
 using Gateway.Faults;
+using Xunit.Abstractions;
 
 namespace Gateway.Cluster.Tests.Reliability;
 
 /// <summary>
-/// The CI subset of the fault suite (<c>scripts/faults.sh</c>): the same scenarios, shorter, on one cluster of real
+/// The CI subset of the fault suite (<c>scripts/faults.sh</c>): kill -9 and SIGSTOP of a silo, rolling restart, Redis outage and
+/// cold clients, the same scenarios, shorter, on one cluster of real
 /// processes (2 silos, 3 edges, redis-server) shared by the class. Each scenario leaves the cluster whole, so their order
 /// does not matter. Each asserts its row's "must hold". They carry the <c>Faults</c> category: <c>scripts/faults.sh subset</c>
 /// runs them, and <c>scripts/test.sh</c> leaves them out until every row holds (see docs/reliability.md).
 /// </summary>
 [Trait("Category", "Faults")]
-public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture) : IClassFixture<ReliabilityTests.Fixture>
+public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<ReliabilityTests.Fixture>
 {
     [Fact]
     public async Task KillSilo_UnderLoad_OnlyInFlightRequestsFailAndLimitHolds()
     {
         var result = await ProcessFaults.KillSiloAsync(fixture.Cluster, TimeSpan.FromSeconds(6));
 
+        output.WriteLine(Describe(result));
+        Assert.True(result.Holds, Describe(result));
+    }
+
+    [Fact]
+    public async Task FreezeSilo_TenSecondsUnderLoad_ErrorsEndWithinThreeSecondsAndSiloStops()
+    {
+        var result = await ProcessFaults.FreezeSiloAsync(fixture.Cluster, TimeSpan.FromSeconds(10));
+
+        output.WriteLine(Describe(result));
         Assert.True(result.Holds, Describe(result));
     }
 
@@ -24,6 +36,7 @@ public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture) : IClassF
     {
         var result = await ProcessFaults.RollingRestartAsync(fixture.Cluster);
 
+        output.WriteLine(Describe(result));
         Assert.True(result.Holds, Describe(result));
     }
 
@@ -32,6 +45,7 @@ public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture) : IClassF
     {
         var result = await RedisFaults.RedisStoppedAsync(fixture.Cluster, TimeSpan.FromSeconds(8));
 
+        output.WriteLine(Describe(result));
         Assert.True(result.Holds, Describe(result));
     }
 
@@ -40,6 +54,7 @@ public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture) : IClassF
     {
         var result = await LoadFaults.ColdClientsAsync(fixture.Cluster, 300);
 
+        output.WriteLine(Describe(result));
         Assert.True(result.Holds, Describe(result));
     }
 

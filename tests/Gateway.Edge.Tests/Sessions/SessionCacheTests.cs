@@ -51,6 +51,24 @@ public sealed class SessionCacheTests
         time.Advance(SessionCache.Lifetime);
 
         Assert.False(cache.TryGet("s1", out _));
+    }
+
+    [Fact]
+    public void TryFind_ActiveAnswerWithinStaleWindow_KeptAsLastGoodAnswerThenDropped()
+    {
+        var time = new FakeTimeProvider();
+        var cache = new SessionCache(time);
+        cache.Set("s1", Active("alice"));
+        cache.Set("s2", SessionLookup.Revoked);
+        time.Advance(SessionCache.Lifetime);
+
+        Assert.True(cache.TryFind("s1", out var last));
+        Assert.False(cache.IsFresh(last));
+        Assert.False(cache.TryFind("s2", out _));
+
+        time.Advance(SessionAnswers.StaleWindow - SessionCache.Lifetime);
+
+        Assert.False(cache.TryFind("s1", out _));
         Assert.Equal(0, cache.Count);
     }
 

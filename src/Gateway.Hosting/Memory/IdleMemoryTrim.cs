@@ -1,0 +1,93 @@
+using System.Runtime;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Hosting.Memory;
+
+/// <summary>
+/// Gives memory back once a silo goes idle after a burst. The GC collects only when allocations fill its budgets, so a
+/// process that stops allocating keeps whatever it had committed at its peak: measured after a flood of 100k client
+/// keys, a silo made 0 collections in 45 s of idle and kept every megabyte (its evicted buckets, the checkpoint
+/// snapshots and serializer buffers of the flood, the young-generation budget), whatever the GC mode. So every
+/// <see cref="Period"/> this looks at the GC: when the process allocated less than <see cref="IdleAllocation"/> since
+/// the last look (idle) and the GC's committed memory is more than <see cref="Growth"/> above what it was after the
+/// last trim (or at start), it runs one aggressive full collection that compacts the large-object heap and decommits
+/// what is free. Cost: one blocking collection of the live heap (tens of milliseconds here) per burst, taken while idle.
+/// </summary>
+public sealed partial class IdleMemoryTrim(TimeProvider time, ILogger<IdleMemoryTrim> logger, IdleMemoryTrim.Gc? gc = null) : BackgroundService
+{
+    /// <summary>How often the GC is looked at.</summary>
+    public static readonly TimeSpan Period = TimeSpan.FromSeconds(15);
+
+    /// <summary>Less allocated than this within a period counts as idle (an idle silo allocates about 2 MiB per 15 s).</summary>
+    public const long IdleAllocation = 16L << 20;
+
+    /// <summary>Committed memory above the last trim's that is worth a collection.</summary>
+    public const long Growth = 32L << 20;
+
+    private readonly Gc _gc = gc ?? Gc.Runtime;
+    private long _allocated = -1;
+    private long _committedAfterTrim = -1;
+
+    /// <summary>Collections run so far.</summary>
+    public int Trims { get; private set; }
+
+    /// <summary>One look: trims when the process is idle and has grown since the last trim. Returns whether it trimmed.</summary>
+    public bool Check()
+    {
+        var allocated = _gc.Allocated();
+        var committed = _gc.Committed();
+        var idle = _allocated >= 0 && allocated - _allocated < IdleAllocation;
+        _allocated = allocated;
+        if (_committedAfterTrim < 0)
+        {
+            _committedAfterTrim = committed;
+            return false;
+        }
+
+        if (!idle || committed - _committedAfterTrim <= Growth)
+        {
+            return false;
+        }
+
+        _gc.Collect();
+        var after = _gc.Committed();
+        Trims++;
+        LogTrimmed(logger, committed >> 20, after >> 20);
+        _committedAfterTrim = after;
+        _allocated = _gc.Allocated();
+        return true;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Period, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                Check();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+
+    [LoggerMessage(EventId = LogEvents.IdleMemoryTrimmed, Level = LogLevel.Information, Message = "Idle after a burst: a full collection took the GC's committed memory from {BeforeMiB} MiB to {AfterMiB} MiB")]
+    private static partial void LogTrimmed(ILogger logger, long beforeMiB, long afterMiB);
+
+    /// <summary>What the trim reads of the GC and how it collects (replaced in tests).</summary>
+    public sealed record Gc(Func<long> Allocated, Func<long> Committed, Action Collect)
+    {
+        public static Gc Runtime { get; } = new(
+            () => GC.GetTotalAllocatedBytes(),
+            () => GC.GetGCMemoryInfo().TotalCommittedBytes,
+            () =>
+            {
+                GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+                GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            });
+    }
+}

@@ -1,0 +1,75 @@
+using Gateway.Hosting.Memory;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Hosting.Tests.Memory;
+
+public sealed class IdleMemoryTrimTests
+{
+    private const long MiB = 1L << 20;
+    private long _allocated;
+    private long _committed = 100 * MiB;
+    private int _collections;
+
+    private IdleMemoryTrim Trim() => new(
+        new FakeTimeProvider(),
+        NullLogger<IdleMemoryTrim>.Instance,
+        new IdleMemoryTrim.Gc(() => _allocated, () => _committed, () =>
+        {
+            _collections++;
+            _committed = 110 * MiB;
+        }));
+
+    [Fact]
+    public void Check_IdleAfterGrowth_CollectsOnce()
+    {
+        var trim = Trim();
+        trim.Check();
+
+        // The burst: much allocated, committed memory grown.
+        _allocated += 500 * MiB;
+        _committed = 200 * MiB;
+        Assert.False(trim.Check());
+
+        // Idle now.
+        _allocated += MiB;
+        Assert.True(trim.Check());
+        _allocated += MiB;
+        Assert.False(trim.Check());
+
+        Assert.Equal(1, _collections);
+        Assert.Equal(1, trim.Trims);
+    }
+
+    [Fact]
+    public void Check_GrownButBusy_DoesNotCollect()
+    {
+        var trim = Trim();
+        trim.Check();
+        _committed = 300 * MiB;
+
+        for (var i = 0; i < 5; i++)
+        {
+            _allocated += IdleMemoryTrim.IdleAllocation;
+            Assert.False(trim.Check());
+        }
+
+        Assert.Equal(0, _collections);
+    }
+
+    [Fact]
+    public void Check_IdleWithoutGrowth_DoesNotCollect()
+    {
+        var trim = Trim();
+        trim.Check();
+        _committed += IdleMemoryTrim.Growth;
+
+        for (var i = 0; i < 5; i++)
+        {
+            _allocated += MiB;
+            Assert.False(trim.Check());
+        }
+
+        Assert.Equal(0, _collections);
+    }
+}
