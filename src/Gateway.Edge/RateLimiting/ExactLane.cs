@@ -31,6 +31,6 @@ internal sealed class ExactWaiter(string bucket, RateLimitRate rate, TimeSpan bu
 
     public RateLimitRate Rate { get; } = rate;
 
-    /// <summary>How long this request may wait for the grain in all.</summary>
+    /// <summary>How long its call may take, from when it is sent (<see cref="ExactModeLimiter.MaxWaitBudgets"/> bounds the whole wait).</summary>
     public TimeSpan Budget { get; } = budget;
 }

@@ -6,13 +6,21 @@ namespace Gateway.Edge.RateLimiting;
 /// Exact mode: the bucket's shard grain decides every request the deny cache does not already answer. A request whose
 /// shard has no call in flight asks at once; requests that arrive while one is in flight, for any bucket of that shard,
 /// go together in the next call, which the shard judges in order (a burst of many clients costs one call per shard per
-/// round trip, not one per client). When the grain does not answer within the budget the decision says so
+/// round trip, not one per client). The budget counts from when a request's call is sent: waiting in this edge's own
+/// queue behind a call that is being answered is not the grain failing to answer. When the call does not answer within
+/// the budget, or the request has waited <see cref="MaxWaitBudgets"/> budgets in all, the decision says so
 /// (<see cref="RateLimitDecision.BackendUnavailable"/>) and the caller applies <c>on_backend_failure</c>.
 /// </summary>
 internal sealed class ExactModeLimiter
 {
     /// <summary>Most requests one batched call carries.</summary>
     private const int MaxBatch = 1024;
+
+    /// <summary>
+    /// The longest a queued request waits in all, in budgets: the call in flight ahead of it (at most one budget) and its
+    /// own (one more), with room for a busy edge to get to the answers; a silent grain still falls back within it.
+    /// </summary>
+    internal const int MaxWaitBudgets = 4;
 
     private readonly IGrainFactory _grains;
     private readonly EdgeClock _clock;
@@ -104,12 +112,15 @@ internal sealed class ExactModeLimiter
             : new RateLimitDecision(false, 0, TimeSpan.FromTicks(grant.WaitTicks), false);
     }
 
-    /// <summary>A queued request: waits for its batched call within what is left of its own budget.</summary>
+    /// <summary>
+    /// A queued request: waits for its batched call, which has the budget from when it is sent, and in all no longer than
+    /// <see cref="MaxWaitBudgets"/> budgets from its arrival.
+    /// </summary>
     private async ValueTask<RateLimitDecision> AwaitTurnAsync(ExactWaiter waiter, long started, CancellationToken cancellationToken)
     {
         try
         {
-            var left = waiter.Budget - TimeSpan.FromTicks(_clock.NowTicks - started);
+            var left = (waiter.Budget * MaxWaitBudgets) - TimeSpan.FromTicks(_clock.NowTicks - started);
             if (left <= TimeSpan.Zero)
             {
                 throw new TimeoutException("The rate-limit decision budget ran out.");
