@@ -19,6 +19,9 @@ internal sealed class ExactLane(int shard)
 
     /// <summary>A call is in flight (or about to be sent) for this shard.</summary>
     public bool Busy;
+
+    /// <summary>The shard's last call answered (or none was made yet): the next call may take longer than one budget.</summary>
+    public bool Answering = true;
 }
 
 /// <summary>
@@ -31,6 +34,6 @@ internal sealed class ExactWaiter(string bucket, RateLimitRate rate, TimeSpan bu
 
     public RateLimitRate Rate { get; } = rate;
 
-    /// <summary>How long its call may take, from when it is sent (<see cref="ExactModeLimiter.MaxWaitBudgets"/> bounds the whole wait).</summary>
+    /// <summary>The decision budget: its call's limit, from when it is sent, is this or <see cref="ExactModeLimiter.AnsweringCallBudgets"/> of it; <see cref="ExactModeLimiter.MaxWaitBudgets"/> of it bound the whole wait.</summary>
     public TimeSpan Budget { get; } = budget;
 }

@@ -7,20 +7,23 @@ namespace Gateway.Edge.RateLimiting;
 /// shard has no call in flight asks at once; requests that arrive while one is in flight, for any bucket of that shard,
 /// go together in the next call, which the shard judges in order (a burst of many clients costs one call per shard per
 /// round trip, not one per client). The budget counts from when a request's call is sent: waiting in this edge's own
-/// queue behind a call that is being answered is not the grain failing to answer. When the call does not answer within
-/// the budget, or the request has waited <see cref="MaxWaitBudgets"/> budgets in all, the decision says so
-/// (<see cref="RateLimitDecision.BackendUnavailable"/>) and the caller applies <c>on_backend_failure</c>.
+/// queue behind a call that is being answered is not the grain failing to answer. A shard that is answering (its last
+/// call answered, if late) gets <see cref="AnsweringCallBudgets"/> budgets per call, so a busy edge or silo is not taken
+/// for a silent one; a shard whose last call went unanswered gets one budget, so a dead or frozen silo costs each request
+/// at most one budget once the first call to it has timed out. When the call does not answer in time, or the request has
+/// waited <see cref="MaxWaitBudgets"/> budgets in all, the decision says so (<see cref="RateLimitDecision.BackendUnavailable"/>)
+/// and the caller applies <c>on_backend_failure</c>.
 /// </summary>
 internal sealed class ExactModeLimiter
 {
     /// <summary>Most requests one batched call carries.</summary>
     private const int MaxBatch = 1024;
 
-    /// <summary>
-    /// The longest a queued request waits in all, in budgets: the call in flight ahead of it (at most one budget) and its
-    /// own (one more), with room for a busy edge to get to the answers; a silent grain still falls back within it.
-    /// </summary>
-    internal const int MaxWaitBudgets = 4;
+    /// <summary>How long a call to a shard that is answering may take, in budgets (1 s for the 50 ms budget).</summary>
+    internal const int AnsweringCallBudgets = 20;
+
+    /// <summary>The longest a queued request waits in all, in budgets: the call in flight ahead of it and its own.</summary>
+    internal const int MaxWaitBudgets = 2 * AnsweringCallBudgets;
 
     private readonly IGrainFactory _grains;
     private readonly EdgeClock _clock;
@@ -85,13 +88,16 @@ internal sealed class ExactModeLimiter
         var sentAt = _clock.NowTicks;
         Counted(1);
         RateLimitGrant grant;
+        Task<RateLimitGrant>? call = null;
         try
         {
-            grant = await _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask()
-                .WaitAsync(budget, _clock.Time, cancellationToken);
+            call = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask();
+            grant = await call.WaitAsync(CallLimit(lane, budget), _clock.Time, cancellationToken);
+            Volatile.Write(ref lane.Answering, true);
         }
         catch (Exception ex) when (BackendFailures.IsUnavailable(ex, cancellationToken))
         {
+            Unanswered(lane, call);
             HandOver(lane);
             return _unavailable.Report(bucket, ex);
         }
@@ -131,6 +137,34 @@ internal sealed class ExactModeLimiter
         catch (Exception ex) when (Abandon(waiter) && BackendFailures.IsUnavailable(ex, cancellationToken))
         {
             return _unavailable.Report(waiter.Bucket, ex);
+        }
+    }
+
+    /// <summary>How long a call of <paramref name="lane"/> may take: <see cref="AnsweringCallBudgets"/> budgets while its shard answers, else one.</summary>
+    private static TimeSpan CallLimit(ExactLane lane, TimeSpan budget) =>
+        Volatile.Read(ref lane.Answering) ? budget * AnsweringCallBudgets : budget;
+
+    /// <summary>
+    /// <paramref name="call"/> did not answer in time (or failed): the shard counts as silent until some call answers,
+    /// this one included, should its answer still come.
+    /// </summary>
+    private static void Unanswered(ExactLane lane, Task? call)
+    {
+        Volatile.Write(ref lane.Answering, false);
+        if (call is { IsCompleted: false })
+        {
+            _ = call.ContinueWith(
+                static (answered, state) =>
+                {
+                    if (answered.IsCompletedSuccessfully)
+                    {
+                        Volatile.Write(ref ((ExactLane)state!).Answering, true);
+                    }
+                },
+                lane,
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
         }
     }
 
@@ -197,27 +231,33 @@ internal sealed class ExactModeLimiter
             }
 
             Counted(asks.Sum(ask => ask.Waiters.Count));
+            Task? call = null;
             try
             {
                 var grain = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard);
-                var budget = batch.Max(waiter => waiter.Budget);
+                var limit = CallLimit(lane, batch.Max(waiter => waiter.Budget));
                 if (asks.Count == 1 && asks[0].Waiters.Count == 1)
                 {
                     var ask = asks[0];
-                    var grant = await grain.AcquireAsync(ask.Bucket, ask.Rate).AsTask().WaitAsync(budget, _clock.Time);
+                    call = grain.AcquireAsync(ask.Bucket, ask.Rate).AsTask();
+                    var grant = await ((Task<RateLimitGrant>)call).WaitAsync(limit, _clock.Time);
                     ExactBatch.Complete(ask, _denials, sentAt, grant);
                 }
                 else
                 {
-                    var grants = await grain.AcquireBatchAsync(ExactBatch.Message(asks)).AsTask().WaitAsync(budget, _clock.Time);
+                    call = grain.AcquireBatchAsync(ExactBatch.Message(asks)).AsTask();
+                    var grants = await ((Task<RateLimitGrants>)call).WaitAsync(limit, _clock.Time);
                     for (var i = 0; i < asks.Count; i++)
                     {
                         ExactBatch.Complete(asks[i], _denials, sentAt, grants.Items[i]);
                     }
                 }
+
+                Volatile.Write(ref lane.Answering, true);
             }
             catch (Exception ex)
             {
+                Unanswered(lane, call);
                 foreach (var waiter in batch)
                 {
                     waiter.TrySetException(ex);

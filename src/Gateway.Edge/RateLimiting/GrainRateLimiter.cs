@@ -12,7 +12,7 @@ namespace Gateway.Edge.RateLimiting;
 /// </summary>
 internal sealed class GrainRateLimiter : IRateLimiter
 {
-    /// <summary>The longest a decision may take (the contract's 50 ms).</summary>
+    /// <summary>The contract's 50 ms: how long a call to a shard that left its last call unanswered may take (see <see cref="ExactModeLimiter"/>).</summary>
     public static readonly TimeSpan DecisionBudget = TimeSpan.FromMilliseconds(50);
 
     /// <summary>How long after a local decision the grains' decisions also seed local buckets for keys without one.</summary>

@@ -56,6 +56,34 @@ public sealed class ExactModeLimiterTests
     }
 
     [Fact]
+    public async Task AcquireAsync_ShardLeftItsLastCallUnanswered_FallsBackAfterOneBudgetUntilALateAnswerComes()
+    {
+        var first = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+        var unanswered = await CallAsync(1);
+        _time.Advance(Budget * ExactModeLimiter.AnsweringCallBudgets);
+        var timedOut = await first;
+
+        var second = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+        await CallAsync(2);
+        _time.Advance(Budget);
+        var afterOneBudget = await second;
+
+        unanswered.Answer(new RateLimitGrant(1, 4, 0));
+        var third = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+        var answering = await CallAsync(3);
+        _time.Advance(Budget * 2);
+        var pendingPastOneBudget = third.IsCompleted;
+        answering.Answer(new RateLimitGrant(1, 3, 0));
+        var decided = await third;
+
+        Assert.True(timedOut.BackendUnavailable);
+        Assert.True(afterOneBudget.BackendUnavailable);
+        Assert.False(pendingPastOneBudget);
+        Assert.False(decided.BackendUnavailable);
+        Assert.True(decided.Allowed);
+    }
+
+    [Fact]
     public async Task Complete_TokenOfARequestThatStoppedWaiting_IsNotPassedOn()
     {
         var gaveUp = new ExactWaiter("p|a", Rate, Budget);
