@@ -1,4 +1,5 @@
 using Gateway.Faults;
+using Xunit.Abstractions;
 
 namespace Gateway.Cluster.Tests.Reliability;
 
@@ -9,13 +10,14 @@ namespace Gateway.Cluster.Tests.Reliability;
 /// runs them, and <c>scripts/test.sh</c> leaves them out until every row holds (see docs/reliability.md).
 /// </summary>
 [Trait("Category", "Faults")]
-public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture) : IClassFixture<ReliabilityTests.Fixture>
+public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<ReliabilityTests.Fixture>
 {
     [Fact]
     public async Task KillSilo_UnderLoad_OnlyInFlightRequestsFailAndLimitHolds()
     {
         var result = await ProcessFaults.KillSiloAsync(fixture.Cluster, TimeSpan.FromSeconds(6));
 
+        output.WriteLine(Describe(result));
         Assert.True(result.Holds, Describe(result));
     }
 
@@ -24,6 +26,7 @@ public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture) : IClassF
     {
         var result = await ProcessFaults.RollingRestartAsync(fixture.Cluster);
 
+        output.WriteLine(Describe(result));
         Assert.True(result.Holds, Describe(result));
     }
 
@@ -32,6 +35,7 @@ public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture) : IClassF
     {
         var result = await RedisFaults.RedisStoppedAsync(fixture.Cluster, TimeSpan.FromSeconds(8));
 
+        output.WriteLine(Describe(result));
         Assert.True(result.Holds, Describe(result));
     }
 
@@ -40,6 +44,7 @@ public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture) : IClassF
     {
         var result = await LoadFaults.ColdClientsAsync(fixture.Cluster, 300);
 
+        output.WriteLine(Describe(result));
         Assert.True(result.Holds, Describe(result));
     }
 
