@@ -34,6 +34,6 @@ internal sealed class ExactWaiter(string bucket, RateLimitRate rate, TimeSpan bu
 
     public RateLimitRate Rate { get; } = rate;
 
-    /// <summary>The decision budget: its call's limit, from when it is sent, is this or <see cref="ExactModeLimiter.AnsweringCallBudgets"/> of it; <see cref="ExactModeLimiter.MaxWaitBudgets"/> of it bound the whole wait.</summary>
+    /// <summary>The decision budget: its call's limit, from when it is sent, is this, or more while the shard answers (<see cref="ExactModeLimiter.AnsweringCallBudgets"/>); <see cref="ExactModeLimiter.MaxWaitBudgets"/> of it bound the whole wait.</summary>
     public TimeSpan Budget { get; } = budget;
 }

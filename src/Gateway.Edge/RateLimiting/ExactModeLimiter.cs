@@ -8,9 +8,10 @@ namespace Gateway.Edge.RateLimiting;
 /// go together in the next call, which the shard judges in order (a burst of many clients costs one call per shard per
 /// round trip, not one per client). The budget counts from when a request's call is sent: waiting in this edge's own
 /// queue behind a call that is being answered is not the grain failing to answer. A shard that is answering (its last
-/// call answered, if late) gets <see cref="AnsweringCallBudgets"/> budgets per call, so a busy edge or silo is not taken
-/// for a silent one; a shard whose last call went unanswered gets one budget, so a dead or frozen silo costs each request
-/// at most one budget once the first call to it has timed out. When the call does not answer in time, or the request has
+/// call answered, if late) gets <see cref="AnsweringCallBudgets"/> budgets per call, or four times the recent answer time
+/// of this edge's calls up to <see cref="MaxCallBudgets"/>, so a busy edge or silo is not taken for a silent one; a shard
+/// whose last call went unanswered gets one budget, so a dead or frozen silo costs each request at most one budget once
+/// the first call to it has timed out. When the call does not answer in time, or the request has
 /// waited <see cref="MaxWaitBudgets"/> budgets in all, the decision says so (<see cref="RateLimitDecision.BackendUnavailable"/>)
 /// and the caller applies <c>on_backend_failure</c>.
 /// </summary>
@@ -19,11 +20,14 @@ internal sealed class ExactModeLimiter
     /// <summary>Most requests one batched call carries.</summary>
     private const int MaxBatch = 1024;
 
-    /// <summary>How long a call to a shard that is answering may take, in budgets (1 s for the 50 ms budget).</summary>
+    /// <summary>How long a call to a shard that is answering may take at least, in budgets (1 s for the 50 ms budget).</summary>
     internal const int AnsweringCallBudgets = 20;
 
+    /// <summary>How long a call to a shard that is answering may take at most, in budgets (3 s for the 50 ms budget).</summary>
+    internal const int MaxCallBudgets = 60;
+
     /// <summary>The longest a queued request waits in all, in budgets: the call in flight ahead of it and its own.</summary>
-    internal const int MaxWaitBudgets = 2 * AnsweringCallBudgets;
+    internal const int MaxWaitBudgets = 2 * MaxCallBudgets;
 
     private readonly IGrainFactory _grains;
     private readonly EdgeClock _clock;
@@ -32,6 +36,9 @@ internal sealed class ExactModeLimiter
     private readonly ExactLane[] _lanes;
     private long _calls;
     private long _asked;
+
+    /// <summary>Recent time from sending a call to its answer (late ones included), a moving average in ticks.</summary>
+    private long _answerTicks;
 
     public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable)
     {
@@ -93,11 +100,11 @@ internal sealed class ExactModeLimiter
         {
             call = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask();
             grant = await call.WaitAsync(CallLimit(lane, budget), _clock.Time, cancellationToken);
-            Volatile.Write(ref lane.Answering, true);
+            Answered(lane, sentAt);
         }
         catch (Exception ex) when (BackendFailures.IsUnavailable(ex, cancellationToken))
         {
-            Unanswered(lane, call);
+            Unanswered(lane, call, sentAt);
             HandOver(lane);
             return _unavailable.Report(bucket, ex);
         }
@@ -140,28 +147,49 @@ internal sealed class ExactModeLimiter
         }
     }
 
-    /// <summary>How long a call of <paramref name="lane"/> may take: <see cref="AnsweringCallBudgets"/> budgets while its shard answers, else one.</summary>
-    private static TimeSpan CallLimit(ExactLane lane, TimeSpan budget) =>
-        Volatile.Read(ref lane.Answering) ? budget * AnsweringCallBudgets : budget;
+    /// <summary>
+    /// How long a call of <paramref name="lane"/> may take: while its shard answers, <see cref="AnsweringCallBudgets"/>
+    /// budgets or four times the recent answer time, at most <see cref="MaxCallBudgets"/>; else one budget.
+    /// </summary>
+    private TimeSpan CallLimit(ExactLane lane, TimeSpan budget)
+    {
+        if (!Volatile.Read(ref lane.Answering))
+        {
+            return budget;
+        }
+
+        var recent = TimeSpan.FromTicks(4 * Volatile.Read(ref _answerTicks));
+        return recent < budget * AnsweringCallBudgets ? budget * AnsweringCallBudgets
+            : recent > budget * MaxCallBudgets ? budget * MaxCallBudgets
+            : recent;
+    }
+
+    /// <summary>A call of <paramref name="lane"/> sent at <paramref name="sentAt"/> answered: the shard answers; the answer time joins the average.</summary>
+    private void Answered(ExactLane lane, long sentAt)
+    {
+        var took = Math.Max(0, _clock.NowTicks - sentAt);
+        var average = Volatile.Read(ref _answerTicks);
+        Volatile.Write(ref _answerTicks, average + ((took - average) / 8));
+        Volatile.Write(ref lane.Answering, true);
+    }
 
     /// <summary>
     /// <paramref name="call"/> did not answer in time (or failed): the shard counts as silent until some call answers,
     /// this one included, should its answer still come.
     /// </summary>
-    private static void Unanswered(ExactLane lane, Task? call)
+    private void Unanswered(ExactLane lane, Task? call, long sentAt)
     {
         Volatile.Write(ref lane.Answering, false);
         if (call is { IsCompleted: false })
         {
             _ = call.ContinueWith(
-                static (answered, state) =>
+                answered =>
                 {
                     if (answered.IsCompletedSuccessfully)
                     {
-                        Volatile.Write(ref ((ExactLane)state!).Answering, true);
+                        Answered(lane, sentAt);
                     }
                 },
-                lane,
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
@@ -253,11 +281,11 @@ internal sealed class ExactModeLimiter
                     }
                 }
 
-                Volatile.Write(ref lane.Answering, true);
+                Answered(lane, sentAt);
             }
             catch (Exception ex)
             {
-                Unanswered(lane, call);
+                Unanswered(lane, call, sentAt);
                 foreach (var waiter in batch)
                 {
                     waiter.TrySetException(ex);

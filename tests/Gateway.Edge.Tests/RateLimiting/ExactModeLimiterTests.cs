@@ -72,15 +72,37 @@ public sealed class ExactModeLimiterTests
         var third = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
         var answering = await CallAsync(3);
         _time.Advance(Budget * 2);
-        var pendingPastOneBudget = third.IsCompleted;
+        var decidedPastOneBudget = third.IsCompleted;
         answering.Answer(new RateLimitGrant(1, 3, 0));
         var decided = await third;
 
         Assert.True(timedOut.BackendUnavailable);
         Assert.True(afterOneBudget.BackendUnavailable);
-        Assert.False(pendingPastOneBudget);
+        Assert.False(decidedPastOneBudget);
         Assert.False(decided.BackendUnavailable);
         Assert.True(decided.Allowed);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_RecentAnswersSlow_CallMayTakeFourTimesAsLongUpToTheCap()
+    {
+        for (var i = 1; i <= 30; i++)
+        {
+            var slow = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+            var call = await CallAsync(i);
+            _time.Advance(TimeSpan.FromMilliseconds(900));
+            call.Answer(new RateLimitGrant(1, 4, 0));
+            Assert.False((await slow).BackendUnavailable);
+        }
+
+        var last = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+        await CallAsync(31);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var decidedAfterTwoSeconds = last.IsCompleted;
+        _time.Advance(Budget * ExactModeLimiter.MaxCallBudgets - TimeSpan.FromSeconds(2));
+
+        Assert.False(decidedAfterTwoSeconds);
+        Assert.True((await last).BackendUnavailable);
     }
 
     [Fact]
