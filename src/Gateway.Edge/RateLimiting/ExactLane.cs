@@ -22,6 +22,9 @@ internal sealed class ExactLane(int shard)
 
     /// <summary>The shard's last call answered (or none was made yet): the next call may take longer than one budget.</summary>
     public bool Answering = true;
+
+    /// <summary>Calls in a row that timed out unanswered (<see cref="ExactCallLimits.MissesBeforeSilent"/>).</summary>
+    public int Misses;
 }
 
 /// <summary>
@@ -34,6 +37,6 @@ internal sealed class ExactWaiter(string bucket, RateLimitRate rate, TimeSpan bu
 
     public RateLimitRate Rate { get; } = rate;
 
-    /// <summary>The decision budget: its call's limit, from when it is sent, is this, or more while the shard answers (<see cref="ExactModeLimiter.AnsweringCallBudgets"/>); <see cref="ExactModeLimiter.MaxWaitBudgets"/> of it bound the whole wait.</summary>
+    /// <summary>The decision budget: its call's limit, from when it is sent, is this, or more while the shard answers (<see cref="ExactCallLimits.AnsweringCallBudgets"/>); <see cref="ExactCallLimits.MaxWaitBudgets"/> of it bound the whole wait.</summary>
     public TimeSpan Budget { get; } = budget;
 }

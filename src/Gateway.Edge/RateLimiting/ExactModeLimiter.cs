@@ -7,38 +7,24 @@ namespace Gateway.Edge.RateLimiting;
 /// shard has no call in flight asks at once; requests that arrive while one is in flight, for any bucket of that shard,
 /// go together in the next call, which the shard judges in order (a burst of many clients costs one call per shard per
 /// round trip, not one per client). The budget counts from when a request's call is sent: waiting in this edge's own
-/// queue behind a call that is being answered is not the grain failing to answer. A shard that is answering (its last
-/// call answered, if late) gets <see cref="AnsweringCallBudgets"/> budgets per call, or four times the recent answer time
-/// of this edge's calls up to <see cref="MaxCallBudgets"/>, so a busy edge or silo is not taken for a silent one; a shard
-/// whose last call went unanswered gets one budget, so a dead or frozen silo costs each request at most one budget once
-/// the first call to it has timed out. When the call does not answer in time, or the request has
-/// waited <see cref="MaxWaitBudgets"/> budgets in all, the decision says so (<see cref="RateLimitDecision.BackendUnavailable"/>)
-/// and the caller applies <c>on_backend_failure</c>.
+/// queue behind a call that is being answered is not the grain failing to answer. How long a call may take depends on
+/// whether its shard is answering (<see cref="ExactCallLimits"/>). When the call does not answer in time, or the request
+/// has waited <see cref="ExactCallLimits.MaxWaitBudgets"/> budgets in all, the decision says so
+/// (<see cref="RateLimitDecision.BackendUnavailable"/>) and the caller applies <c>on_backend_failure</c>.
 /// </summary>
 internal sealed class ExactModeLimiter
 {
     /// <summary>Most requests one batched call carries.</summary>
     private const int MaxBatch = 1024;
 
-    /// <summary>How long a call to a shard that is answering may take at least, in budgets (1 s for the 50 ms budget).</summary>
-    internal const int AnsweringCallBudgets = 20;
-
-    /// <summary>How long a call to a shard that is answering may take at most, in budgets (3 s for the 50 ms budget).</summary>
-    internal const int MaxCallBudgets = 60;
-
-    /// <summary>The longest a queued request waits in all, in budgets: the call in flight ahead of it and its own.</summary>
-    internal const int MaxWaitBudgets = 2 * MaxCallBudgets;
-
     private readonly IGrainFactory _grains;
     private readonly EdgeClock _clock;
     private readonly BackendFailures _unavailable;
     private readonly DenyCache _denials;
     private readonly ExactLane[] _lanes;
+    private readonly ExactCallLimits _limits;
     private long _calls;
     private long _asked;
-
-    /// <summary>Recent time from sending a call to its answer (late ones included), a moving average in ticks.</summary>
-    private long _answerTicks;
 
     public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable)
     {
@@ -46,6 +32,7 @@ internal sealed class ExactModeLimiter
         _clock = clock;
         _unavailable = unavailable;
         _denials = new DenyCache(clock);
+        _limits = new ExactCallLimits(clock);
         _lanes = new ExactLane[RateLimitKeys.ShardCount];
         for (var shard = 0; shard < _lanes.Length; shard++)
         {
@@ -99,12 +86,12 @@ internal sealed class ExactModeLimiter
         try
         {
             call = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask();
-            grant = await call.WaitAsync(CallLimit(lane, budget), _clock.Time, cancellationToken);
-            Answered(lane, sentAt);
+            grant = await call.WaitAsync(_limits.Limit(lane, budget), _clock.Time, cancellationToken);
+            _limits.Answered(lane, sentAt);
         }
         catch (Exception ex) when (BackendFailures.IsUnavailable(ex, cancellationToken))
         {
-            Unanswered(lane, call, sentAt);
+            _limits.Unanswered(lane, call, sentAt);
             HandOver(lane);
             return _unavailable.Report(bucket, ex);
         }
@@ -127,13 +114,13 @@ internal sealed class ExactModeLimiter
 
     /// <summary>
     /// A queued request: waits for its batched call, which has the budget from when it is sent, and in all no longer than
-    /// <see cref="MaxWaitBudgets"/> budgets from its arrival.
+    /// <see cref="ExactCallLimits.MaxWaitBudgets"/> budgets from its arrival.
     /// </summary>
     private async ValueTask<RateLimitDecision> AwaitTurnAsync(ExactWaiter waiter, long started, CancellationToken cancellationToken)
     {
         try
         {
-            var left = (waiter.Budget * MaxWaitBudgets) - TimeSpan.FromTicks(_clock.NowTicks - started);
+            var left = (waiter.Budget * ExactCallLimits.MaxWaitBudgets) - TimeSpan.FromTicks(_clock.NowTicks - started);
             if (left <= TimeSpan.Zero)
             {
                 throw new TimeoutException("The rate-limit decision budget ran out.");
@@ -144,55 +131,6 @@ internal sealed class ExactModeLimiter
         catch (Exception ex) when (Abandon(waiter) && BackendFailures.IsUnavailable(ex, cancellationToken))
         {
             return _unavailable.Report(waiter.Bucket, ex);
-        }
-    }
-
-    /// <summary>
-    /// How long a call of <paramref name="lane"/> may take: while its shard answers, <see cref="AnsweringCallBudgets"/>
-    /// budgets or four times the recent answer time, at most <see cref="MaxCallBudgets"/>; else one budget.
-    /// </summary>
-    private TimeSpan CallLimit(ExactLane lane, TimeSpan budget)
-    {
-        if (!Volatile.Read(ref lane.Answering))
-        {
-            return budget;
-        }
-
-        var recent = TimeSpan.FromTicks(4 * Volatile.Read(ref _answerTicks));
-        return recent < budget * AnsweringCallBudgets ? budget * AnsweringCallBudgets
-            : recent > budget * MaxCallBudgets ? budget * MaxCallBudgets
-            : recent;
-    }
-
-    /// <summary>A call of <paramref name="lane"/> sent at <paramref name="sentAt"/> answered: the shard answers; the answer time joins the average.</summary>
-    private void Answered(ExactLane lane, long sentAt)
-    {
-        var took = Math.Max(0, _clock.NowTicks - sentAt);
-        var average = Volatile.Read(ref _answerTicks);
-        Volatile.Write(ref _answerTicks, average + ((took - average) / 8));
-        Volatile.Write(ref lane.Answering, true);
-    }
-
-    /// <summary>
-    /// <paramref name="call"/> did not answer in time (or failed): the shard counts as silent until some call answers,
-    /// this one included, should its answer still come.
-    /// </summary>
-    private void Unanswered(ExactLane lane, Task? call, long sentAt)
-    {
-        Volatile.Write(ref lane.Answering, false);
-        if (call is { IsCompleted: false })
-        {
-            _ = call.ContinueWith(
-                answered =>
-                {
-                    if (answered.IsCompletedSuccessfully)
-                    {
-                        Answered(lane, sentAt);
-                    }
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
         }
     }
 
@@ -263,7 +201,7 @@ internal sealed class ExactModeLimiter
             try
             {
                 var grain = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard);
-                var limit = CallLimit(lane, batch.Max(waiter => waiter.Budget));
+                var limit = _limits.Limit(lane, batch.Max(waiter => waiter.Budget));
                 if (asks.Count == 1 && asks[0].Waiters.Count == 1)
                 {
                     var ask = asks[0];
@@ -281,11 +219,11 @@ internal sealed class ExactModeLimiter
                     }
                 }
 
-                Answered(lane, sentAt);
+                _limits.Answered(lane, sentAt);
             }
             catch (Exception ex)
             {
-                Unanswered(lane, call, sentAt);
+                _limits.Unanswered(lane, call, sentAt);
                 foreach (var waiter in batch)
                 {
                     waiter.TrySetException(ex);

@@ -49,34 +49,37 @@ public sealed class ExactModeLimiterTests
         var queued = _limiter.AcquireAsync(second, Rate, Budget, CancellationToken.None);
         await CallAsync(1);
 
-        _time.Advance(Budget * ExactModeLimiter.MaxWaitBudgets);
+        _time.Advance(Budget * ExactCallLimits.MaxWaitBudgets);
 
         Assert.True((await alone).BackendUnavailable);
         Assert.True((await queued).BackendUnavailable);
     }
 
     [Fact]
-    public async Task AcquireAsync_ShardLeftItsLastCallUnanswered_FallsBackAfterOneBudgetUntilALateAnswerComes()
+    public async Task AcquireAsync_ShardLeftTwoCallsUnanswered_FallsBackAfterOneBudgetUntilALateAnswerComes()
     {
-        var first = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
-        var unanswered = await CallAsync(1);
-        _time.Advance(Budget * ExactModeLimiter.AnsweringCallBudgets);
-        var timedOut = await first;
+        var unanswered = new List<ScriptedCall>();
+        for (var i = 1; i <= ExactCallLimits.MissesBeforeSilent; i++)
+        {
+            var timingOut = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+            unanswered.Add(await CallAsync(i));
+            _time.Advance(Budget * ExactCallLimits.AnsweringCallBudgets);
+            Assert.True((await timingOut).BackendUnavailable);
+        }
 
         var second = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
-        await CallAsync(2);
+        await CallAsync(ExactCallLimits.MissesBeforeSilent + 1);
         _time.Advance(Budget);
         var afterOneBudget = await second;
 
-        unanswered.Answer(new RateLimitGrant(1, 4, 0));
+        unanswered[0].Answer(new RateLimitGrant(1, 4, 0));
         var third = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
-        var answering = await CallAsync(3);
+        var answering = await CallAsync(ExactCallLimits.MissesBeforeSilent + 2);
         _time.Advance(Budget * 2);
         var decidedPastOneBudget = third.IsCompleted;
         answering.Answer(new RateLimitGrant(1, 3, 0));
         var decided = await third;
 
-        Assert.True(timedOut.BackendUnavailable);
         Assert.True(afterOneBudget.BackendUnavailable);
         Assert.False(decidedPastOneBudget);
         Assert.False(decided.BackendUnavailable);
@@ -99,7 +102,7 @@ public sealed class ExactModeLimiterTests
         await CallAsync(31);
         _time.Advance(TimeSpan.FromSeconds(2));
         var decidedAfterTwoSeconds = last.IsCompleted;
-        _time.Advance(Budget * ExactModeLimiter.MaxCallBudgets - TimeSpan.FromSeconds(2));
+        _time.Advance(Budget * ExactCallLimits.MaxCallBudgets - TimeSpan.FromSeconds(2));
 
         Assert.False(decidedAfterTwoSeconds);
         Assert.True((await last).BackendUnavailable);
