@@ -1,19 +1,24 @@
 namespace Gateway.Edge.RateLimiting;
 
 /// <summary>
-/// How long an exact-mode call may take before its requests fall back to <c>on_backend_failure</c>, per shard: a shard
-/// that is answering (its last call answered, if late, or none was made yet) gets <see cref="AnsweringCallBudgets"/>
-/// budgets, or four times the recent answer time of this edge's calls up to <see cref="MaxCallBudgets"/>, so a busy edge
-/// or silo is not taken for a silent one; a shard whose call failed, or whose last <see cref="MissesBeforeSilent"/> calls
-/// went unanswered, gets one budget until some call answers.
+/// How long an exact-mode call may take before its requests fall back to <c>on_backend_failure</c>. One budget (the
+/// contract's 50 ms) on a quiet edge. On a busy one (<see cref="BusyLanes"/> shards with calls in flight, as in a burst,
+/// when the edge's own timers and continuations run late) a shard that is answering (its last call answered, if late, or
+/// none was made yet) gets <see cref="AnsweringCallBudgets"/> budgets, or four times the recent answer time of this
+/// edge's calls up to <see cref="MaxCallBudgets"/>, so a busy edge or silo is not taken for a silent one. A shard whose
+/// call failed, or whose last <see cref="MissesBeforeSilent"/> calls went unanswered, gets one budget until some call
+/// answers.
 /// </summary>
-internal sealed class ExactCallLimits(EdgeClock clock)
+internal sealed class ExactCallLimits(EdgeClock clock, int busyLanes = ExactCallLimits.BusyLanes)
 {
     /// <summary>How long a call to a shard that is answering may take at least, in budgets (1 s for the 50 ms budget).</summary>
     internal const int AnsweringCallBudgets = 20;
 
     /// <summary>How long a call to a shard that is answering may take at most, in budgets (3 s for the 50 ms budget).</summary>
     internal const int MaxCallBudgets = 60;
+
+    /// <summary>Shards with calls in flight from which this edge counts as busy.</summary>
+    internal const int BusyLanes = 3;
 
     /// <summary>Calls in a row that a shard leaves unanswered (timed out, not failed) before it counts as silent.</summary>
     internal const int MissesBeforeSilent = 2;
@@ -25,12 +30,13 @@ internal sealed class ExactCallLimits(EdgeClock clock)
     private long _answerTicks;
 
     /// <summary>
-    /// How long a call of <paramref name="lane"/> may take: while its shard answers, <see cref="AnsweringCallBudgets"/>
-    /// budgets or four times the recent answer time, at most <see cref="MaxCallBudgets"/>; else one budget.
+    /// How long a call of <paramref name="lane"/> may take, with <paramref name="inFlight"/> shards' calls in flight: on a
+    /// busy edge while its shard answers, <see cref="AnsweringCallBudgets"/> budgets or four times the recent answer time,
+    /// at most <see cref="MaxCallBudgets"/>; else one budget.
     /// </summary>
-    public TimeSpan Limit(ExactLane lane, TimeSpan budget)
+    public TimeSpan Limit(ExactLane lane, TimeSpan budget, int inFlight)
     {
-        if (!Volatile.Read(ref lane.Answering))
+        if (inFlight < busyLanes || !Volatile.Read(ref lane.Answering))
         {
             return budget;
         }

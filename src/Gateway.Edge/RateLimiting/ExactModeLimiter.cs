@@ -26,13 +26,14 @@ internal sealed class ExactModeLimiter
     private long _calls;
     private long _asked;
 
-    public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable)
+    /// <summary>Makes the limiter; <paramref name="busyLanes"/> shards with calls in flight make the edge busy (<see cref="ExactCallLimits.BusyLanes"/>).</summary>
+    public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable, int busyLanes = ExactCallLimits.BusyLanes)
     {
         _grains = grains;
         _clock = clock;
         _unavailable = unavailable;
         _denials = new DenyCache(clock);
-        _limits = new ExactCallLimits(clock);
+        _limits = new ExactCallLimits(clock, busyLanes);
         _lanes = new ExactLane[RateLimitKeys.ShardCount];
         for (var shard = 0; shard < _lanes.Length; shard++)
         {
@@ -86,7 +87,7 @@ internal sealed class ExactModeLimiter
         try
         {
             call = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask();
-            grant = await call.WaitAsync(_limits.Limit(lane, budget), _clock.Time, cancellationToken);
+            grant = await call.WaitAsync(_limits.Limit(lane, budget, Lanes), _clock.Time, cancellationToken);
             _limits.Answered(lane, sentAt);
         }
         catch (Exception ex) when (BackendFailures.IsUnavailable(ex, cancellationToken))
@@ -201,7 +202,7 @@ internal sealed class ExactModeLimiter
             try
             {
                 var grain = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard);
-                var limit = _limits.Limit(lane, batch.Max(waiter => waiter.Budget));
+                var limit = _limits.Limit(lane, batch.Max(waiter => waiter.Budget), Lanes);
                 if (asks.Count == 1 && asks[0].Waiters.Count == 1)
                 {
                     var ask = asks[0];

@@ -56,24 +56,25 @@ public sealed class ExactModeLimiterTests
     }
 
     [Fact]
-    public async Task AcquireAsync_ShardLeftTwoCallsUnanswered_FallsBackAfterOneBudgetUntilALateAnswerComes()
+    public async Task AcquireAsync_BusyEdgeShardLeftTwoCallsUnanswered_FallsBackAfterOneBudgetUntilALateAnswerComes()
     {
+        var limiter = BusyEdge();
         var unanswered = new List<ScriptedCall>();
         for (var i = 1; i <= ExactCallLimits.MissesBeforeSilent; i++)
         {
-            var timingOut = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+            var timingOut = limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
             unanswered.Add(await CallAsync(i));
             _time.Advance(Budget * ExactCallLimits.AnsweringCallBudgets);
             Assert.True((await timingOut).BackendUnavailable);
         }
 
-        var second = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+        var second = limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
         await CallAsync(ExactCallLimits.MissesBeforeSilent + 1);
         _time.Advance(Budget);
         var afterOneBudget = await second;
 
         unanswered[0].Answer(new RateLimitGrant(1, 4, 0));
-        var third = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+        var third = limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
         var answering = await CallAsync(ExactCallLimits.MissesBeforeSilent + 2);
         _time.Advance(Budget * 2);
         var decidedPastOneBudget = third.IsCompleted;
@@ -87,18 +88,19 @@ public sealed class ExactModeLimiterTests
     }
 
     [Fact]
-    public async Task AcquireAsync_RecentAnswersSlow_CallMayTakeFourTimesAsLongUpToTheCap()
+    public async Task AcquireAsync_BusyEdgeRecentAnswersSlow_CallMayTakeFourTimesAsLongUpToTheCap()
     {
+        var limiter = BusyEdge();
         for (var i = 1; i <= 30; i++)
         {
-            var slow = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+            var slow = limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
             var call = await CallAsync(i);
             _time.Advance(TimeSpan.FromMilliseconds(900));
             call.Answer(new RateLimitGrant(1, 4, 0));
             Assert.False((await slow).BackendUnavailable);
         }
 
-        var last = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+        var last = limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
         await CallAsync(31);
         _time.Advance(TimeSpan.FromSeconds(2));
         var decidedAfterTwoSeconds = last.IsCompleted;
@@ -106,6 +108,17 @@ public sealed class ExactModeLimiterTests
 
         Assert.False(decidedAfterTwoSeconds);
         Assert.True((await last).BackendUnavailable);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_QuietEdgeShardSilent_FallsBackAfterOneBudget()
+    {
+        var alone = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+        await CallAsync(1);
+
+        _time.Advance(Budget);
+
+        Assert.True((await alone).BackendUnavailable);
     }
 
     [Fact]
@@ -119,6 +132,10 @@ public sealed class ExactModeLimiterTests
 
         Assert.False((await next.Task).Allowed);
     }
+
+    /// <summary>A limiter that counts the edge as busy whenever a call is in flight (as with many shards' calls in flight).</summary>
+    private ExactModeLimiter BusyEdge() =>
+        new(ScriptedGrains.Create(_calls), new EdgeClock(_time), new BackendFailures(NullLogger.Instance), busyLanes: 1);
 
     private static (string First, string Second) TwoBucketsOfOneShard()
     {
