@@ -87,7 +87,7 @@ internal sealed class ExactModeLimiter
         try
         {
             call = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask();
-            grant = await call.WaitAsync(_limits.Limit(lane, budget, Lanes), _clock.Time, cancellationToken);
+            grant = await AwaitCallAsync(call, lane, budget, sentAt, cancellationToken);
             _limits.Answered(lane, sentAt);
         }
         catch (Exception ex) when (BackendFailures.IsUnavailable(ex, cancellationToken))
@@ -132,6 +132,34 @@ internal sealed class ExactModeLimiter
         catch (Exception ex) when (Abandon(waiter) && BackendFailures.IsUnavailable(ex, cancellationToken))
         {
             return _unavailable.Report(waiter.Bucket, ex);
+        }
+    }
+
+    /// <summary>
+    /// Awaits <paramref name="call"/> within its limit (<see cref="ExactCallLimits.Limit"/>), counted from
+    /// <paramref name="sentAt"/>; when it runs out, the limit is asked again, so a call sent while the edge was quiet
+    /// gets the longer one if a burst has made the edge busy since.
+    /// </summary>
+    private async Task<T> AwaitCallAsync<T>(Task<T> call, ExactLane lane, TimeSpan budget, long sentAt, CancellationToken cancellationToken)
+    {
+        var limit = _limits.Limit(lane, budget, Lanes);
+        while (true)
+        {
+            var left = limit - TimeSpan.FromTicks(_clock.NowTicks - sentAt);
+            try
+            {
+                return await call.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, _clock.Time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                var longer = _limits.Limit(lane, budget, Lanes);
+                if (longer <= limit)
+                {
+                    throw;
+                }
+
+                limit = longer;
+            }
         }
     }
 
@@ -202,18 +230,18 @@ internal sealed class ExactModeLimiter
             try
             {
                 var grain = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard);
-                var limit = _limits.Limit(lane, batch.Max(waiter => waiter.Budget), Lanes);
+                var budget = batch.Max(waiter => waiter.Budget);
                 if (asks.Count == 1 && asks[0].Waiters.Count == 1)
                 {
                     var ask = asks[0];
                     call = grain.AcquireAsync(ask.Bucket, ask.Rate).AsTask();
-                    var grant = await ((Task<RateLimitGrant>)call).WaitAsync(limit, _clock.Time);
+                    var grant = await AwaitCallAsync((Task<RateLimitGrant>)call, lane, budget, sentAt, CancellationToken.None);
                     ExactBatch.Complete(ask, _denials, sentAt, grant);
                 }
                 else
                 {
                     call = grain.AcquireBatchAsync(ExactBatch.Message(asks)).AsTask();
-                    var grants = await ((Task<RateLimitGrants>)call).WaitAsync(limit, _clock.Time);
+                    var grants = await AwaitCallAsync((Task<RateLimitGrants>)call, lane, budget, sentAt, CancellationToken.None);
                     for (var i = 0; i < asks.Count; i++)
                     {
                         ExactBatch.Complete(asks[i], _denials, sentAt, grants.Items[i]);

@@ -122,6 +122,28 @@ public sealed class ExactModeLimiterTests
     }
 
     [Fact]
+    public async Task AcquireAsync_SentQuietThenEdgeBusy_CallGetsTheLongerLimit()
+    {
+        var shard = RateLimitKeys.Shard("cold|ip:0");
+        var others = Enumerable.Range(1, 1000).Select(i => $"other|ip:{i}").Where(b => RateLimitKeys.Shard(b) != shard)
+            .DistinctBy(RateLimitKeys.Shard).Take(ExactCallLimits.BusyLanes - 1).ToList();
+        var first = _limiter.AcquireAsync("cold|ip:0", Rate, Budget, CancellationToken.None);
+        var call = await CallAsync(1);
+        _time.Advance(Budget - TimeSpan.FromMilliseconds(10));
+        var burst = others.Select(bucket => _limiter.AcquireAsync(bucket, Rate, Budget, CancellationToken.None).AsTask()).ToList();
+        await CallAsync(1 + others.Count);
+
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        var decidedPastItsBudget = first.IsCompleted;
+        call.Answer(new RateLimitGrant(1, 4, 0));
+        var decision = await first;
+
+        Assert.False(decidedPastItsBudget);
+        Assert.False(decision.BackendUnavailable);
+        Assert.True(decision.Allowed);
+    }
+
+    [Fact]
     public async Task Complete_TokenOfARequestThatStoppedWaiting_IsNotPassedOn()
     {
         var gaveUp = new ExactWaiter("p|a", Rate, Budget);
