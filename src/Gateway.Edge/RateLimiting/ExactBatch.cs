@@ -49,9 +49,10 @@ internal static class ExactBatch
     }
 
     /// <summary>
-    /// Files one bucket's answer: the first <see cref="RateLimitGrant.Granted"/> requests still waiting are admitted (each
-    /// seeing what its own sequential call would have), the rest denied; a token of a request that gave up meanwhile goes
-    /// to the next one, so admissions never exceed what the grain granted.
+    /// Files one bucket's answer: the first <see cref="RateLimitGrant.Granted"/> requests in the order asked are admitted
+    /// (each seeing what its own sequential call would have), the rest denied. A token granted to a request that stopped
+    /// waiting meanwhile stays with it and is not passed on: that request was decided by <c>on_backend_failure</c>,
+    /// perhaps admitted by this edge's local bucket, and the two must not count as two admissions for one token.
     /// </summary>
     public static void Complete(BucketAsk ask, DenyCache denials, long sentAt, RateLimitGrant grant)
     {
@@ -72,10 +73,8 @@ internal static class ExactBatch
 
             var remaining = grant.Remaining + left - 1;
             var wait = remaining > 0 ? 0 : grant.WaitTicks;
-            if (waiter.TrySetResult(new RateLimitDecision(true, remaining, TimeSpan.FromTicks(wait), false)))
-            {
-                left--;
-            }
+            waiter.TrySetResult(new RateLimitDecision(true, remaining, TimeSpan.FromTicks(wait), false));
+            left--;
         }
     }
 }

@@ -19,6 +19,12 @@ internal sealed class ExactLane(int shard)
 
     /// <summary>A call is in flight (or about to be sent) for this shard.</summary>
     public bool Busy;
+
+    /// <summary>The shard's last call answered (or none was made yet): the next call may take longer than one budget.</summary>
+    public bool Answering = true;
+
+    /// <summary>Calls in a row that timed out unanswered (<see cref="ExactCallLimits.MissesBeforeSilent"/>).</summary>
+    public int Misses;
 }
 
 /// <summary>
@@ -31,6 +37,6 @@ internal sealed class ExactWaiter(string bucket, RateLimitRate rate, TimeSpan bu
 
     public RateLimitRate Rate { get; } = rate;
 
-    /// <summary>How long this request may wait for the grain in all.</summary>
+    /// <summary>The decision budget: its call's limit, from when it is sent, is this, or more while the shard answers (<see cref="ExactCallLimits.AnsweringCallBudgets"/>); <see cref="ExactCallLimits.MaxWaitBudgets"/> of it bound the whole wait.</summary>
     public TimeSpan Budget { get; } = budget;
 }

@@ -6,7 +6,10 @@ namespace Gateway.Edge.RateLimiting;
 /// Exact mode: the bucket's shard grain decides every request the deny cache does not already answer. A request whose
 /// shard has no call in flight asks at once; requests that arrive while one is in flight, for any bucket of that shard,
 /// go together in the next call, which the shard judges in order (a burst of many clients costs one call per shard per
-/// round trip, not one per client). When the grain does not answer within the budget the decision says so
+/// round trip, not one per client). The budget counts from when a request's call is sent: waiting in this edge's own
+/// queue behind a call that is being answered is not the grain failing to answer. How long a call may take depends on
+/// whether its shard is answering (<see cref="ExactCallLimits"/>). When the call does not answer in time, or the request
+/// has waited <see cref="ExactCallLimits.MaxWaitBudgets"/> budgets in all, the decision says so
 /// (<see cref="RateLimitDecision.BackendUnavailable"/>) and the caller applies <c>on_backend_failure</c>.
 /// </summary>
 internal sealed class ExactModeLimiter
@@ -19,15 +22,18 @@ internal sealed class ExactModeLimiter
     private readonly BackendFailures _unavailable;
     private readonly DenyCache _denials;
     private readonly ExactLane[] _lanes;
+    private readonly ExactCallLimits _limits;
     private long _calls;
     private long _asked;
 
-    public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable)
+    /// <summary>Makes the limiter; <paramref name="busyLanes"/> shards with calls in flight make the edge busy (<see cref="ExactCallLimits.BusyLanes"/>).</summary>
+    public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable, int busyLanes = ExactCallLimits.BusyLanes)
     {
         _grains = grains;
         _clock = clock;
         _unavailable = unavailable;
         _denials = new DenyCache(clock);
+        _limits = new ExactCallLimits(clock, busyLanes);
         _lanes = new ExactLane[RateLimitKeys.ShardCount];
         for (var shard = 0; shard < _lanes.Length; shard++)
         {
@@ -77,13 +83,16 @@ internal sealed class ExactModeLimiter
         var sentAt = _clock.NowTicks;
         Counted(1);
         RateLimitGrant grant;
+        Task<RateLimitGrant>? call = null;
         try
         {
-            grant = await _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask()
-                .WaitAsync(budget, _clock.Time, cancellationToken);
+            call = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask();
+            grant = await AwaitCallAsync(call, lane, budget, sentAt, cancellationToken);
+            _limits.Answered(lane, sentAt);
         }
         catch (Exception ex) when (BackendFailures.IsUnavailable(ex, cancellationToken))
         {
+            _limits.Unanswered(lane, call, sentAt);
             HandOver(lane);
             return _unavailable.Report(bucket, ex);
         }
@@ -104,12 +113,15 @@ internal sealed class ExactModeLimiter
             : new RateLimitDecision(false, 0, TimeSpan.FromTicks(grant.WaitTicks), false);
     }
 
-    /// <summary>A queued request: waits for its batched call within what is left of its own budget.</summary>
+    /// <summary>
+    /// A queued request: waits for its batched call, which has the budget from when it is sent, and in all no longer than
+    /// <see cref="ExactCallLimits.MaxWaitBudgets"/> budgets from its arrival.
+    /// </summary>
     private async ValueTask<RateLimitDecision> AwaitTurnAsync(ExactWaiter waiter, long started, CancellationToken cancellationToken)
     {
         try
         {
-            var left = waiter.Budget - TimeSpan.FromTicks(_clock.NowTicks - started);
+            var left = (waiter.Budget * ExactCallLimits.MaxWaitBudgets) - TimeSpan.FromTicks(_clock.NowTicks - started);
             if (left <= TimeSpan.Zero)
             {
                 throw new TimeoutException("The rate-limit decision budget ran out.");
@@ -120,6 +132,34 @@ internal sealed class ExactModeLimiter
         catch (Exception ex) when (Abandon(waiter) && BackendFailures.IsUnavailable(ex, cancellationToken))
         {
             return _unavailable.Report(waiter.Bucket, ex);
+        }
+    }
+
+    /// <summary>
+    /// Awaits <paramref name="call"/> within its limit (<see cref="ExactCallLimits.Limit"/>), counted from
+    /// <paramref name="sentAt"/>; when it runs out, the limit is asked again, so a call sent while the edge was quiet
+    /// gets the longer one if a burst has made the edge busy since.
+    /// </summary>
+    private async Task<T> AwaitCallAsync<T>(Task<T> call, ExactLane lane, TimeSpan budget, long sentAt, CancellationToken cancellationToken)
+    {
+        var limit = _limits.Limit(lane, budget, Lanes);
+        while (true)
+        {
+            var left = limit - TimeSpan.FromTicks(_clock.NowTicks - sentAt);
+            try
+            {
+                return await call.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, _clock.Time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                var longer = _limits.Limit(lane, budget, Lanes);
+                if (longer <= limit)
+                {
+                    throw;
+                }
+
+                limit = longer;
+            }
         }
     }
 
@@ -186,6 +226,7 @@ internal sealed class ExactModeLimiter
             }
 
             Counted(asks.Sum(ask => ask.Waiters.Count));
+            Task? call = null;
             try
             {
                 var grain = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard);
@@ -193,20 +234,25 @@ internal sealed class ExactModeLimiter
                 if (asks.Count == 1 && asks[0].Waiters.Count == 1)
                 {
                     var ask = asks[0];
-                    var grant = await grain.AcquireAsync(ask.Bucket, ask.Rate).AsTask().WaitAsync(budget, _clock.Time);
+                    call = grain.AcquireAsync(ask.Bucket, ask.Rate).AsTask();
+                    var grant = await AwaitCallAsync((Task<RateLimitGrant>)call, lane, budget, sentAt, CancellationToken.None);
                     ExactBatch.Complete(ask, _denials, sentAt, grant);
                 }
                 else
                 {
-                    var grants = await grain.AcquireBatchAsync(ExactBatch.Message(asks)).AsTask().WaitAsync(budget, _clock.Time);
+                    call = grain.AcquireBatchAsync(ExactBatch.Message(asks)).AsTask();
+                    var grants = await AwaitCallAsync((Task<RateLimitGrants>)call, lane, budget, sentAt, CancellationToken.None);
                     for (var i = 0; i < asks.Count; i++)
                     {
                         ExactBatch.Complete(asks[i], _denials, sentAt, grants.Items[i]);
                     }
                 }
+
+                _limits.Answered(lane, sentAt);
             }
             catch (Exception ex)
             {
+                _limits.Unanswered(lane, call, sentAt);
                 foreach (var waiter in batch)
                 {
                     waiter.TrySetException(ex);

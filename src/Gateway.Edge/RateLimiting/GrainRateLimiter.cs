@@ -12,8 +12,11 @@ namespace Gateway.Edge.RateLimiting;
 /// </summary>
 internal sealed class GrainRateLimiter : IRateLimiter
 {
-    /// <summary>The longest a decision may take (the contract's 50 ms).</summary>
+    /// <summary>The contract's 50 ms: how long a call to a shard that left its last call unanswered may take (see <see cref="ExactModeLimiter"/>).</summary>
     public static readonly TimeSpan DecisionBudget = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How long after a local decision the grains' decisions also seed local buckets for keys without one.</summary>
+    internal static readonly TimeSpan TrackAfterLocal = TimeSpan.FromSeconds(30);
 
     private readonly IGrainFactory _grains;
     private readonly GatewayConfigStore _config;
@@ -23,6 +26,7 @@ internal sealed class GrainRateLimiter : IRateLimiter
     private readonly FastModeLimiter _fast;
     private readonly LocalBuckets _local;
     private readonly BackendFailures _failures;
+    private long _lastLocal = long.MinValue / 2;
 
     public GrainRateLimiter(IGrainFactory grains, GatewayConfigStore config, GatewayMetrics metrics, TimeProvider time, EdgeShare share, ILogger<GrainRateLimiter> logger)
     {
@@ -51,6 +55,8 @@ internal sealed class GrainRateLimiter : IRateLimiter
 
     /// <summary>Buckets this edge decides on locally while the grains do not answer (<c>on_backend_failure: local</c>).</summary>
     internal int LocalBucketCount => _local.Count;
+
+    private bool LocalRecently => _clock.NowTicks - Volatile.Read(ref _lastLocal) < TrackAfterLocal.Ticks;
 
     public static RateLimitRate RateOf(RateLimitPolicy policy) => new(policy.Requests, policy.Period.Ticks, policy.Burst);
 
@@ -91,13 +97,15 @@ internal sealed class GrainRateLimiter : IRateLimiter
     /// <summary>
     /// A decision the grains did not make is made here, by the failure mode, and counted. A local bucket's decision is a
     /// decision (a denial is a 429 with its <c>RateLimit</c> headers), so it is not marked as unavailable. A decision the
-    /// grains did make reconciles the key's local bucket, if it has one.
+    /// grains did make reconciles the key's local bucket, if it has one; within <see cref="TrackAfterLocal"/> of a local
+    /// decision it also gives a key without one a local bucket at this edge's share of what the grain says is left, so a
+    /// key the grains have mostly spent is not handed a whole share by a later local decision on this edge.
     /// </summary>
     private RateLimitDecision Decide(RateLimitDecision decision, PendingDecision request)
     {
         if (!decision.BackendUnavailable)
         {
-            if (_local.Count > 0)
+            if (_local.Count > 0 || LocalRecently)
             {
                 Reconcile(request, decision);
             }
@@ -107,6 +115,7 @@ internal sealed class GrainRateLimiter : IRateLimiter
 
         if (request.OnBackendFailure == BackendFailureMode.Local)
         {
+            Volatile.Write(ref _lastLocal, _clock.NowTicks);
             var local = _local.Acquire(RateLimitKeys.Bucket(request.PolicyName, request.ClientKey), request.Policy);
             _metrics.RateLimitBackendFailed(local.Allowed, local: true);
             return local;
@@ -121,7 +130,7 @@ internal sealed class GrainRateLimiter : IRateLimiter
     private void Reconcile(PendingDecision request, RateLimitDecision decision)
     {
         var bucket = RateLimitKeys.Bucket(request.PolicyName, request.ClientKey);
-        var spent = _local.Reconcile(bucket, request.Policy, decision.Remaining);
+        var spent = _local.Reconcile(bucket, request.Policy, decision.Remaining, create: LocalRecently);
         if (spent > 0)
         {
             _ = ChargeAsync(bucket, RateOf(request.Policy), spent);

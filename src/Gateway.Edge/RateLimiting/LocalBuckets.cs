@@ -6,7 +6,7 @@ namespace Gateway.Edge.RateLimiting;
 /// <summary>
 /// <c>on_backend_failure: local</c>: the buckets this edge decides on while the grains do not answer, one per (policy,
 /// client key), each holding this edge's share of the policy: <c>requests / live edges</c> per period (the emission
-/// interval rounded up) and the burst divided by <see cref="EdgeShare.BurstShare"/>, so that all edges together never hold
+/// interval rounded up) and the burst divided by <see cref="EdgeShare.BurstShare(long, uint)"/>, so that all edges together never hold
 /// more than the policy. Bounded: a bucket that has refilled is dropped by the next sweep, and at most
 /// <see cref="MaxBuckets"/> exist (a new key beyond that is denied). When the grain answers again for a key,
 /// <see cref="Reconcile"/> hands back what the local bucket admitted (to charge to the grain) and brings the bucket down
@@ -33,38 +33,30 @@ internal sealed class LocalBuckets(EdgeClock clock, EdgeShare share)
     public RateLimitDecision Acquire(string bucketKey, RateLimitPolicy policy)
     {
         var now = clock.NowTicks;
-        SweepIfDue(now, SweepEvery);
-        if (!_buckets.TryGetValue(bucketKey, out var bucket))
-        {
-            if (Count >= MaxBuckets)
-            {
-                SweepIfDue(now, SweepAtCapEvery);
-            }
-
-            if (Count >= MaxBuckets)
-            {
-                return new RateLimitDecision(false, 0, TimeSpan.FromTicks(SweepEvery), false);
-            }
-
-            var created = new Bucket(Hash(bucketKey), now);
-            bucket = _buckets.GetOrAdd(bucketKey, created);
-            if (ReferenceEquals(bucket, created))
-            {
-                Interlocked.Increment(ref _count);
-            }
-        }
-
-        return bucket.Take(ShapeOf(policy, bucket.KeyHash), now);
+        var bucket = GetOrCreate(bucketKey, now);
+        return bucket is null
+            ? new RateLimitDecision(false, 0, TimeSpan.FromTicks(SweepEvery), false)
+            : bucket.Take(ShapeOf(policy, bucket.KeyHash), now);
     }
 
     /// <summary>
     /// The grain answered for <paramref name="bucketKey"/>: returns how many requests the local bucket admitted since the
     /// last reconcile (the caller charges them to the grain) and lowers the local bucket to this edge's share of
-    /// <paramref name="grainRemaining"/>. Zero and nothing done when the key has no local bucket.
+    /// <paramref name="grainRemaining"/>. When the key has no local bucket: with <paramref name="create"/>, one is made
+    /// holding that share (not a whole share: the grain has spent the rest); otherwise nothing is done. Returns zero then.
     /// </summary>
-    public long Reconcile(string bucketKey, RateLimitPolicy policy, long grainRemaining)
+    public long Reconcile(string bucketKey, RateLimitPolicy policy, long grainRemaining, bool create = false)
     {
-        if (Count == 0 || !_buckets.TryGetValue(bucketKey, out var bucket))
+        Bucket? bucket;
+        if (create)
+        {
+            bucket = GetOrCreate(bucketKey, clock.NowTicks);
+            if (bucket is null)
+            {
+                return 0;
+            }
+        }
+        else if (Count == 0 || !_buckets.TryGetValue(bucketKey, out bucket))
         {
             return 0;
         }
@@ -89,11 +81,39 @@ internal sealed class LocalBuckets(EdgeClock clock, EdgeShare share)
         return hash;
     }
 
+    /// <summary>The key's bucket, made (full) when it has none; null when <see cref="MaxBuckets"/> are held even after a sweep.</summary>
+    private Bucket? GetOrCreate(string bucketKey, long now)
+    {
+        SweepIfDue(now, SweepEvery);
+        if (_buckets.TryGetValue(bucketKey, out var bucket))
+        {
+            return bucket;
+        }
+
+        if (Count >= MaxBuckets)
+        {
+            SweepIfDue(now, SweepAtCapEvery);
+            if (Count >= MaxBuckets)
+            {
+                return null;
+            }
+        }
+
+        var created = new Bucket(Hash(bucketKey), now);
+        bucket = _buckets.GetOrAdd(bucketKey, created);
+        if (ReferenceEquals(bucket, created))
+        {
+            Interlocked.Increment(ref _count);
+        }
+
+        return bucket;
+    }
+
     private Shape ShapeOf(RateLimitPolicy policy, uint keyHash)
     {
         var edges = share.LiveEdges;
         var emission = Math.Max(1, ((policy.Period.Ticks * edges) + policy.Requests - 1) / policy.Requests);
-        return new Shape(emission, EdgeShare.BurstShare(policy.Burst, edges, share.Rank, keyHash));
+        return new Shape(emission, share.BurstShare(policy.Burst, keyHash));
     }
 
     private void SweepIfDue(long now, long interval)

@@ -82,6 +82,49 @@ public sealed class LocalBucketsTests
     }
 
     [Fact]
+    public void Reconcile_CreateForAKeyWithoutBucket_HoldsOnlyTheShareOfWhatTheGrainLeft()
+    {
+        var buckets = new LocalBuckets(new EdgeClock(_time), new EdgeShare());
+
+        var spent = buckets.Reconcile("default|ip:new", TenPerTenSeconds, grainRemaining: 3, create: true);
+        var admitted = Enumerable.Range(0, 5).Count(_ => buckets.Acquire("default|ip:new", TenPerTenSeconds).Allowed);
+
+        Assert.Equal(0, spent);
+        Assert.Equal(3, admitted);
+    }
+
+    [Fact]
+    public void Acquire_WhileThisEdgeIsJoining_HoldsNoShareUntilItHasJoined()
+    {
+        var share = new EdgeShare();
+        var buckets = new LocalBuckets(new EdgeClock(_time), share);
+        share.Update(3, 0, settled: true, joining: true);
+
+        var whileJoining = buckets.Acquire("default|ip:a", TenPerTenSeconds);
+        share.Update(3, 0, settled: true, joining: false);
+        var joined = buckets.Acquire("default|ip:a", TenPerTenSeconds);
+
+        Assert.False(whileJoining.Allowed);
+        Assert.False(whileJoining.BackendUnavailable);
+        Assert.True(joined.Allowed);
+    }
+
+    [Fact]
+    public void Update_SameViewAgain_ReportsNoChangeAndANewCountOrJoiningDoes()
+    {
+        var share = new EdgeShare();
+
+        var first = share.Update(3, 1, settled: true);
+        var same = share.Update(3, 1, settled: true);
+        var joining = share.Update(3, 1, settled: true, joining: true);
+
+        Assert.True(first);
+        Assert.False(same);
+        Assert.True(joining);
+        Assert.True(share.Joining);
+    }
+
+    [Fact]
     public void Sweep_RefilledBucketsAreDroppedAndBusyOnesKept()
     {
         var buckets = new LocalBuckets(new EdgeClock(_time), new EdgeShare());

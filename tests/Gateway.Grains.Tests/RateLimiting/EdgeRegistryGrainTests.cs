@@ -41,4 +41,29 @@ public sealed class EdgeRegistryGrainTests(RateLimitClusterFixture fixture) : IC
         Assert.Equal(0, later.Rank);
         Assert.True(later.Settled);
     }
+
+    [Fact]
+    public async Task HeartbeatAsync_EdgeJoiningASettledRegistry_IsJoiningForTheJoinDelayOnly()
+    {
+        var registry = fixture.Cluster.Client.GetGrain<IEdgeRegistryGrain>(103);
+        var early = await registry.HeartbeatAsync("early");
+        fixture.Time.Advance(EdgeRegistry.HeartbeatInterval);
+        await registry.HeartbeatAsync("early");
+        fixture.Time.Advance(EdgeRegistry.HeartbeatInterval);
+        await registry.HeartbeatAsync("early");
+        fixture.Time.Advance(EdgeRegistry.HeartbeatInterval);
+        var earlySettled = await registry.HeartbeatAsync("early");
+
+        var joining = await registry.HeartbeatAsync("late");
+        fixture.Time.Advance(EdgeRegistry.JoinDelay);
+        await registry.HeartbeatAsync("early");
+        var joined = await registry.HeartbeatAsync("late");
+
+        Assert.False(early.Joining);
+        Assert.True(earlySettled.Settled);
+        Assert.False(earlySettled.Joining);
+        Assert.True(joining.Joining);
+        Assert.Equal(2, joining.LiveEdges);
+        Assert.False(joined.Joining);
+    }
 }
