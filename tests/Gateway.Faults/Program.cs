@@ -104,7 +104,8 @@ internal static class Report
         text.AppendLine("  starts it empty. Each scenario leaves the cluster whole (a killed or frozen silo is replaced by a new one).");
         text.AppendLine("- The machine is shared and small: latencies are comparable only within a row.");
         text.AppendLine("- The CI subset (`tests/Gateway.Cluster.Tests/Reliability`) runs the kill -9, SIGSTOP, rolling restart, Redis outage and");
-        text.AppendLine("  cold clients scenarios, shorter, on one shared cluster, and asserts the must-hold column.");
+        text.AppendLine("  cold clients scenarios, shorter, on one shared cluster, and asserts the must-hold column. `scripts/test.sh` runs it");
+        text.AppendLine("  last, alone on the machine; `scripts/faults.sh subset` runs it by itself.");
         return text.ToString();
     }
 

@@ -8,7 +8,7 @@ namespace Gateway.Cluster.Tests.Reliability;
 /// cold clients, the same scenarios, shorter, on one cluster of real
 /// processes (2 silos, 3 edges, redis-server) shared by the class. Each scenario leaves the cluster whole, so their order
 /// does not matter. Each asserts its row's "must hold". They carry the <c>Faults</c> category: <c>scripts/faults.sh subset</c>
-/// runs them, and <c>scripts/test.sh</c> leaves them out until every row holds (see docs/reliability.md).
+/// runs them alone, and <c>scripts/test.sh</c> runs them last, with nothing beside them (see docs/reliability.md).
 /// </summary>
 [Trait("Category", "Faults")]
 public sealed class ReliabilityTests(ReliabilityTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<ReliabilityTests.Fixture>
