@@ -38,7 +38,8 @@ public static partial class EdgeExtensions
 
         // Start Kestrel while the Orleans client is still looking for a silo: health answers, readiness says why not.
         builder.Services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
-        builder.Services.AddRequestTimeouts();
+        builder.Services.AddRequestTimeouts(); // YARP validates a route's timeout policy against its options
+        builder.Services.AddSingleton<RequestTimeouts>();
         builder.Services.AddSingleton<GatewayProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
         builder.Services.AddReverseProxy().AddTransforms<ForwardedHeaderTransforms>().AddTransforms(TraceContextTransforms.Apply);
@@ -73,12 +74,8 @@ public static partial class EdgeExtensions
     public static WebApplication MapGatewayEdge(this WebApplication app)
     {
         var settings = app.Services.GetRequiredService<HostSettings>();
-        app.UseMiddleware<RequestTelemetryMiddleware>(); // with the correlation id: one async step for both
+        app.UseMiddleware<RequestTelemetryMiddleware>(); // with the correlation id and the exception handler: one async step
         app.UseMiddleware<GatewayRequestMiddleware>();
-        app.UseExceptionHandler(new ExceptionHandlerOptions
-        {
-            ExceptionHandler = context => ProblemResponse.WriteAsync(context, StatusCodes.Status500InternalServerError, "The gateway failed to handle the request."),
-        });
         app.UseRouting();
 
         // Bodiless error answers of the edge's own endpoints become problem+json; a proxied request's answers are the
@@ -87,7 +84,7 @@ public static partial class EdgeExtensions
             static context => context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>() is null,
             static pages => pages.UseStatusCodePages(context => ProblemResponse.WriteAsync(context.HttpContext, context.HttpContext.Response.StatusCode)));
         app.UseGatewayCors(); // a route's `cors`: preflights answered here, before the proxy pipeline
-        app.UseRequestTimeouts();
+        RequestTimeouts.Use(app); // the upstream's `timeout`, ended by the telemetry step
         DestinationHealthReport.Observe(app.Services);
 
         app.MapGatewayDefaults();

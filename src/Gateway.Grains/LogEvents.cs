@@ -12,6 +12,7 @@ public static class LogEvents
     public const int RequestCompleted = 1;
     public const int RequestFailed = 2;
     public const int EmbeddedMode = 3;
+    public const int UnhandledException = 4;
 
     // 10-19: process lifetime and health.
     public const int ShutdownDraining = 10;

@@ -9,12 +9,17 @@ namespace Gateway.Edge.Observability;
 /// <summary>
 /// The edge's first step: settles the correlation id (as <see cref="CorrelationIdMiddleware"/> does), counts and times
 /// every request (<c>gateway_requests_total</c>, <c>gateway_request_duration_seconds</c>) by route id, and writes one
-/// access line per request; 5xx answers are logged at Error.
+/// access line per request; 5xx answers are logged at Error. In the same async step: the exception handler (a failure
+/// is logged with its exception and answered 500 problem+json, a route timeout that surfaced as a cancellation 504) and
+/// the end of the route's <see cref="RequestTimeouts"/>.
 /// </summary>
-internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time, ILogger<RequestTelemetryMiddleware> logger)
+internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time, RequestTimeouts timeouts, ILogger<RequestTelemetryMiddleware> logger)
 {
     /// <summary>The <c>route</c> label of requests that matched no route.</summary>
     public const string UnmatchedRoute = "unmatched";
+
+    private static readonly EventId Completed = new(LogEvents.RequestCompleted, "LogAccess");
+    private static readonly EventId Failed = new(LogEvents.RequestFailed, "LogAccessError");
 
     /// <remarks>The async step's state comes from a pool (a request would otherwise allocate it once it waits on the upstream).</remarks>
     public Task InvokeAsync(HttpContext context) => RunAsync(context).AsTask();
@@ -31,8 +36,14 @@ internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, G
         {
             await next(context);
         }
+        catch (Exception exception) when (!context.Response.HasStarted)
+        {
+            await RequestFailures.AnswerAsync(context, exception, logger);
+        }
         finally
         {
+            timeouts.End(context);
+
             // The endpoint is known only after routing, which runs inside next().
             if (context.GetEndpoint()?.Metadata.GetMetadata<RouteLabel>() is not { Counted: false })
             {
@@ -48,18 +59,12 @@ internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, G
         var status = context.Response.StatusCode;
         var method = context.Request.Method;
         metrics.RequestCompleted(route, method, status, elapsed.TotalSeconds);
-        var request = context.GatewayRequest();
-        var client = request.ClientAddress;
-        var userId = request.UserId;
-        var path = context.Request.Path.Value ?? "/";
-        var durationMs = Math.Round(elapsed.TotalMilliseconds, 3);
-        if (status >= 500)
+        var level = status >= 500 ? LogLevel.Error : LogLevel.Information;
+        if (logger.IsEnabled(level))
         {
-            LogAccessError(logger, method, path, route, status, durationMs, client, userId);
-        }
-        else
-        {
-            LogAccess(logger, method, path, route, status, durationMs, client, userId);
+            var request = context.GatewayRequest();
+            var line = new AccessLine(method, context.Request.Path.Value ?? "/", route, status, Math.Round(elapsed.TotalMilliseconds, 3), request.ClientAddress, request.UserId);
+            logger.Log(level, status >= 500 ? Failed : Completed, line, null, AccessLine.Format);
         }
     }
 
@@ -76,10 +81,4 @@ internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, G
             ?? endpoint.Metadata.GetMetadata<RouteLabel>()?.Label
             ?? UnmatchedRoute;
     }
-
-    [LoggerMessage(EventId = LogEvents.RequestCompleted, Level = LogLevel.Information, Message = "{Method} {Path} {Status} {DurationMs}ms route={Route} client={Client} user={UserId}")]
-    private static partial void LogAccess(ILogger logger, string method, string path, string route, int status, double durationMs, string client, string? userId);
-
-    [LoggerMessage(EventId = LogEvents.RequestFailed, Level = LogLevel.Error, Message = "{Method} {Path} {Status} {DurationMs}ms route={Route} client={Client} user={UserId}")]
-    private static partial void LogAccessError(ILogger logger, string method, string path, string route, int status, double durationMs, string client, string? userId);
 }

@@ -9,6 +9,23 @@ internal static class RateLimitHeaders
     public const string Policy = "RateLimit-Policy";
     public const string State = "RateLimit";
 
+    /// <summary>The last policy header this thread wrote, and its policy: a thread sees the same few policies again and again.</summary>
+    [ThreadStatic]
+    private static (string Name, RateLimitPolicy Policy, string Header)? _lastPolicy;
+
+    /// <summary><see cref="FormatPolicy"/>, without a new string when the policy is the one this thread formatted last.</summary>
+    public static string PolicyHeader(string name, RateLimitPolicy policy)
+    {
+        if (_lastPolicy is { } last && ReferenceEquals(last.Policy, policy) && string.Equals(last.Name, name, StringComparison.Ordinal))
+        {
+            return last.Header;
+        }
+
+        var header = FormatPolicy(name, policy);
+        _lastPolicy = (name, policy, header);
+        return header;
+    }
+
     /// <summary><c>"&lt;policy&gt;";q=&lt;requests&gt;;w=&lt;period seconds&gt;</c>.</summary>
     public static string FormatPolicy(string name, RateLimitPolicy policy) =>
         string.Create(CultureInfo.InvariantCulture, $"\"{name}\";q={policy.Requests};w={Seconds(policy.Period)}");

@@ -7,38 +7,42 @@ namespace Gateway.Edge.RateLimiting;
 /// <summary>
 /// In the proxy pipeline: picks the route's policy, asks the limiter, and either lets the
 /// request through with the <c>RateLimit-Policy</c> and <c>RateLimit</c> headers or answers 429 (or 503 when the limiter
-/// is unavailable and <c>on_backend_failure: closed</c>) as problem+json.
+/// is unavailable and <c>on_backend_failure: closed</c>) as problem+json. A decision the limiter makes at once (a leased
+/// token, a cached denial) passes the request on without an async step.
 /// </summary>
 internal sealed class RateLimitMiddleware(RequestDelegate next, IRateLimiter limiter, GatewayMetrics metrics)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
         var request = context.GatewayRequest();
         var route = request.RequireRoute();
-        var selected = RateLimitPolicySelector.Select(route, request.Session?.Identity.Tier, request.Config.RateLimit);
-        if (selected is null)
+        if (RateLimitPolicySelector.Select(route, request.Session?.Identity.Tier, request.Config.RateLimit) is not { } selected)
         {
-            await next(context);
-            return;
+            return next(context);
         }
 
         var clientKey = request.UserId is { } userId ? ClientKeys.ForUser(userId) : ClientKeys.ForAddress(request.ClientAddress);
-        var decision = await limiter.AcquireAsync(selected.Name, selected.Policy, clientKey, context.RequestAborted);
-        RateLimitResponses.SetHeaders(context.Response, selected.Name, selected.Policy, decision);
+        var pending = limiter.AcquireAsync(selected.Name, selected.Policy, clientKey, context.RequestAborted);
+        return pending.IsCompletedSuccessfully ? Decided(context, route.Id, selected, pending.Result) : DecideAsync(context, route.Id, selected, pending);
+    }
 
+    private async Task DecideAsync(HttpContext context, string routeId, SelectedPolicy selected, ValueTask<RateLimitDecision> pending) =>
+        await Decided(context, routeId, selected, await pending);
+
+    private Task Decided(HttpContext context, string routeId, SelectedPolicy selected, RateLimitDecision decision)
+    {
+        RateLimitResponses.SetHeaders(context.Response, selected.Name, selected.Policy, decision);
         if (decision.Allowed)
         {
             // YARP appends the upstream's headers; an error answer of the proxy keeps ours as well.
-            await next(context);
-            return;
+            return next(context);
         }
 
         if (decision.BackendUnavailable)
         {
-            await ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The rate limiter is unavailable.");
-            return;
+            return ProblemResponse.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "The rate limiter is unavailable.");
         }
 
-        await RateLimitResponses.WriteExceededAsync(context, metrics, route.Id, selected.Name, decision, $"Rate limit \"{selected.Name}\" exceeded.");
+        return RateLimitResponses.WriteExceededAsync(context, metrics, routeId, selected.Name, decision, $"Rate limit \"{selected.Name}\" exceeded.");
     }
 }

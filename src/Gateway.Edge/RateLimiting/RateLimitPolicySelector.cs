@@ -3,7 +3,7 @@ using Gateway.Hosting.Configuration;
 namespace Gateway.Edge.RateLimiting;
 
 /// <summary>A policy in force for one request: its name (header value, metric label, bucket identity) and its numbers.</summary>
-internal sealed record SelectedPolicy(string Name, RateLimitPolicy Policy);
+internal readonly record struct SelectedPolicy(string Name, RateLimitPolicy Policy);
 
 /// <summary>The contract's choice: the route's own policy (counted per route), else the session tier's, else <c>default</c>.</summary>
 internal static class RateLimitPolicySelector

@@ -15,7 +15,7 @@ internal static class RateLimitResponses
     public static void SetHeaders(HttpResponse response, string policyName, RateLimitPolicy policy, RateLimitDecision decision)
     {
         var headers = response.Headers;
-        headers[RateLimitHeaders.Policy] = RateLimitHeaders.FormatPolicy(policyName, policy);
+        headers[RateLimitHeaders.Policy] = RateLimitHeaders.PolicyHeader(policyName, policy);
         if (!decision.BackendUnavailable)
         {
             headers[RateLimitHeaders.State] = RateLimitHeaders.FormatState(policyName, decision.Remaining, decision.RetryAfter);

@@ -59,8 +59,11 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
     public static bool WriteLine<TState>(Utf8JsonWriter writer, in LogEntry<TState> logEntry, IExternalScopeProvider? scopeProvider, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        var message = logEntry.Formatter?.Invoke(logEntry.State, logEntry.Exception);
-        if (message is null && logEntry.Exception is null)
+
+        // An entry that writes itself (the access line) needs no message string.
+        var entry = JsonLineEntryWriter<TState>.Instance;
+        var message = entry is null ? logEntry.Formatter?.Invoke(logEntry.State, logEntry.Exception) : null;
+        if (entry is null && message is null && logEntry.Exception is null)
         {
             return false;
         }
@@ -71,7 +74,15 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
         writer.WriteString(TimestampName, timestamp[..length]);
         writer.WriteString(LevelName, LevelValue(logEntry.LogLevel));
         writer.WriteString(CategoryName, logEntry.Category);
-        writer.WriteString(MessageName, message ?? string.Empty);
+        if (entry is null)
+        {
+            writer.WriteString(MessageName, message ?? string.Empty);
+        }
+        else
+        {
+            entry.WriteMessage(logEntry.State, writer, MessageName);
+        }
+
         if (logEntry.EventId.Id != 0)
         {
             writer.WriteNumber(EventIdName, logEntry.EventId.Id);
@@ -82,7 +93,11 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
         _threadNames = null;
         try
         {
-            if (logEntry.State is IEnumerable<KeyValuePair<string, object?>> fields)
+            if (entry is not null)
+            {
+                entry.WriteFields(logEntry.State, new JsonLineFields(writer, written));
+            }
+            else if (logEntry.State is IEnumerable<KeyValuePair<string, object?>> fields)
             {
                 WriteFields(writer, fields, written);
             }
@@ -140,7 +155,7 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
         }
 
         var name = SnakeCase(key);
-        if (Array.IndexOf(FixedNames, name) >= 0 || written.Contains(name))
+        if (IsFixedName(name) || written.Contains(name))
         {
             return;
         }
@@ -168,6 +183,9 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
                 break;
         }
     }
+
+    /// <summary>A member every line writes before its fields (a field of that name is skipped).</summary>
+    internal static bool IsFixedName(string name) => Array.IndexOf(FixedNames, name) >= 0;
 
     /// <summary><c>DurationMs</c> → <c>duration_ms</c>; names already in snake_case stay as they are.</summary>
     public static string SnakeCase(string name) => SnakeNames.GetOrAdd(name, static n => JsonNamingPolicy.SnakeCaseLower.ConvertName(n));
