@@ -13,13 +13,16 @@ namespace Gateway.Edge.Observability;
 /// is logged with its exception and answered 500 problem+json, a route timeout that surfaced as a cancellation 504) and
 /// the end of the route's <see cref="RequestTimeouts"/>.
 /// </summary>
-internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time, RequestTimeouts timeouts, ILogger<RequestTelemetryMiddleware> logger)
+internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time, RequestTimeouts timeouts, ILogger<RequestTelemetryMiddleware> logger, ILoggerFactory loggers)
 {
     /// <summary>The <c>route</c> label of requests that matched no route.</summary>
     public const string UnmatchedRoute = "unmatched";
 
     private static readonly EventId Completed = new(LogEvents.RequestCompleted, "LogAccess");
     private static readonly EventId Failed = new(LogEvents.RequestFailed, "LogAccessError");
+
+    /// <summary>Failures are logged in their own category: the middleware's is the access log's.</summary>
+    private readonly ILogger _failures = loggers.CreateLogger(typeof(RequestFailures));
 
     /// <remarks>The async step's state comes from a pool (a request would otherwise allocate it once it waits on the upstream).</remarks>
     public Task InvokeAsync(HttpContext context) => RunAsync(context).AsTask();
@@ -38,7 +41,7 @@ internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, G
         }
         catch (Exception exception) when (!context.Response.HasStarted)
         {
-            await RequestFailures.AnswerAsync(context, exception, logger);
+            await RequestFailures.AnswerAsync(context, exception, _failures);
         }
         finally
         {
