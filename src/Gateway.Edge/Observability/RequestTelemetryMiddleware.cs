@@ -31,9 +31,13 @@ internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, G
     private async ValueTask RunAsync(HttpContext context)
     {
         // The correlation id's step, in this one async step around the request: every line written inside it, the access
-        // line included, carries the id (a logging scope only when logging is on).
+        // line included, carries the id (made current only when logging is on; undone when this async step returns).
         var correlation = CorrelationIdMiddleware.Accept(context);
-        using var scope = logger.IsEnabled(LogLevel.Critical) ? logger.BeginScope(correlation) : null;
+        if (logger.IsEnabled(LogLevel.Critical))
+        {
+            CorrelationId.EnterLogContext(correlation);
+        }
+
         var started = time.GetTimestamp();
         try
         {

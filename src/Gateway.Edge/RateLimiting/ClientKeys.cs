@@ -15,10 +15,26 @@ internal static class ClientKeys
 
     private const string Ipv6Suffix = "/64";
 
-    public static string ForUser(string userId) => UserPrefix + userId;
+    /// <summary>The last key this thread made, and what it was made from: a connection's requests come from one client.</summary>
+    [ThreadStatic]
+    private static (string Prefix, string Value, string Key)? _last;
+
+    public static string ForUser(string userId) => Cached(UserPrefix, userId);
 
     /// <summary>The key of a client address as resolved by the edge (<c>unknown</c> stays as it is).</summary>
-    public static string ForAddress(string address) => IpPrefix + AddressPart(address);
+    public static string ForAddress(string address) => Cached(IpPrefix, address);
+
+    private static string Cached(string prefix, string value)
+    {
+        if (_last is { } last && ReferenceEquals(last.Prefix, prefix) && string.Equals(last.Value, value, StringComparison.Ordinal))
+        {
+            return last.Key;
+        }
+
+        var key = prefix + (ReferenceEquals(prefix, IpPrefix) ? AddressPart(value) : value);
+        _last = (prefix, value, key);
+        return key;
+    }
 
     /// <summary>What an address is limited as: an IPv4 address itself, an IPv6 address its /64 network.</summary>
     public static string AddressPart(string address)

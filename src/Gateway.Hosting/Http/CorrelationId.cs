@@ -34,6 +34,20 @@ public static class CorrelationId
     /// <summary>The request's id, as <see cref="CorrelationIdMiddleware"/> (or <see cref="Set"/>) settled it; null before.</summary>
     public static string? Get(Microsoft.AspNetCore.Http.HttpContext context) => context?.Features.Get<CorrelationScope>()?.Id;
 
+    /// <summary>
+    /// The id of the request this code runs for, when its first step made it current with <see cref="EnterLogContext"/>:
+    /// the JSON line writes it as <c>correlation_id</c>, as it writes a logging scope's fields.
+    /// </summary>
+    public static CorrelationScope? Current => CurrentScope.Value;
+
+    /// <summary>
+    /// Makes <paramref name="scope"/> current for the rest of the calling async method (and what it calls): the cheap
+    /// form of a logging scope (one execution context change, none undone by hand; a scope takes an object and two).
+    /// </summary>
+    public static void EnterLogContext(CorrelationScope scope) => CurrentScope.Value = scope;
+
+    private static readonly AsyncLocal<CorrelationScope?> CurrentScope = new();
+
     public static void Set(Microsoft.AspNetCore.Http.HttpContext context, string id)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -47,12 +61,15 @@ public static class CorrelationId
 /// </summary>
 public sealed class CorrelationScope(string id) : IReadOnlyList<KeyValuePair<string, object?>>
 {
+    /// <summary>The field's name in log lines.</summary>
+    public const string FieldName = "correlation_id";
+
     public string Id { get; } = id;
 
     public int Count => 1;
 
     public KeyValuePair<string, object?> this[int index] =>
-        index == 0 ? new("correlation_id", Id) : throw new ArgumentOutOfRangeException(nameof(index));
+        index == 0 ? new(FieldName, Id) : throw new ArgumentOutOfRangeException(nameof(index));
 
     public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
     {

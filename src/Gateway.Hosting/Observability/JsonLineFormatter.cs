@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Gateway.Hosting.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
@@ -100,6 +101,11 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
             else if (logEntry.State is IEnumerable<KeyValuePair<string, object?>> fields)
             {
                 WriteFields(writer, fields, written);
+            }
+
+            if (CorrelationId.Current is { } correlation)
+            {
+                WriteField(writer, CorrelationScope.FieldName, correlation.Id, written);
             }
 
             scopeProvider?.ForEachScope(

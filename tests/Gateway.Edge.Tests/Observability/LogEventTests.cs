@@ -4,7 +4,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Gateway.Edge.Tests.Observability;
 
-/// <summary>Every <c>[LoggerMessage]</c> of the gateway's assemblies has an id of its own, taken from <see cref="LogEvents"/>.</summary>
+/// <summary>
+/// Every <c>[LoggerMessage]</c> of the gateway's assemblies (and every static <see cref="EventId"/> field, which a message
+/// logged without one, such as the access line, uses) has an id of its own, taken from <see cref="LogEvents"/>.
+/// </summary>
 public sealed class LogEventTests
 {
     private static readonly Assembly[] GatewayAssemblies = [typeof(EdgeExtensions).Assembly, typeof(GatewayDefaultsExtensions).Assembly, typeof(LogEvents).Assembly];
@@ -37,5 +40,10 @@ public sealed class LogEventTests
             .SelectMany(type => type.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.Instance | BindingFlags.DeclaredOnly))
             .Select(method => (Method: method, Attribute: method.GetCustomAttribute<LoggerMessageAttribute>()))
             .Where(m => m.Attribute is not null)
-            .Select(m => (m.Attribute!.EventId, $"{m.Method.DeclaringType!.FullName}.{m.Method.Name}"))];
+            .Select(m => (m.Attribute!.EventId, $"{m.Method.DeclaringType!.FullName}.{m.Method.Name}"))
+            .Concat(GatewayAssemblies
+                .SelectMany(assembly => assembly.GetTypes())
+                .SelectMany(type => type.GetFields(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static | BindingFlags.DeclaredOnly))
+                .Where(field => field.FieldType == typeof(EventId) && field.IsInitOnly)
+                .Select(field => (((EventId)field.GetValue(null)!).Id, $"{field.DeclaringType!.FullName}.{field.Name}")))];
 }
