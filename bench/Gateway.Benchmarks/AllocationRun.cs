@@ -15,15 +15,34 @@ internal static class AllocationRun
 {
     public static async Task<int> RunAsync(int requests)
     {
-        await using var hosts = await EdgePipelineHosts.StartAsync();
+        Console.WriteLine("One process (client, upstream, edge and plain YARP; what BenchmarkDotNet's memory diagnoser counts):");
+        await using (var hosts = await EdgePipelineHosts.StartAsync())
+        {
+            await MeasureAsync(requests, hosts.EdgeUrl, hosts.YarpUrl, new LocalAllocationCounter());
+        }
+
+        Console.WriteLine("\nThe proxies' process alone (client and upstream in this process): what the edge and YARP allocate themselves:");
+        var (upstream, upstreamPort) = await EdgePipelineHosts.StartUpstreamAsync();
+        await using (upstream)
+        {
+            await using var proxies = await ProxyProcess.StartAsync(upstreamPort);
+            await MeasureAsync(requests, proxies.EdgeUrl, proxies.YarpUrl, proxies);
+            await upstream.StopAsync();
+        }
+
+        return 0;
+    }
+
+    private static async Task MeasureAsync(int requests, Uri edgeUrl, Uri yarpUrl, IAllocationCounter counter)
+    {
         using var client = EdgePipelineHosts.Client();
-        var token = await hosts.LoginAsync(client);
+        var token = await EdgePipelineHosts.LoginAsync(client, edgeUrl);
         var targets = new (string Name, Uri Url, string? Token)[]
         {
-            ("plain YARP", hosts.YarpUrl, null),
-            ("plain YARP, bearer", hosts.YarpUrl, token),
-            ("edge", hosts.EdgeUrl, null),
-            ("edge, session", hosts.EdgeUrl, token),
+            ("plain YARP", yarpUrl, null),
+            ("plain YARP, bearer", yarpUrl, token),
+            ("edge", edgeUrl, null),
+            ("edge, session", edgeUrl, token),
         };
 
         var results = new List<(string Name, double Total, Dictionary<string, double> ByType)>();
@@ -34,22 +53,21 @@ internal static class AllocationRun
                 await SendAsync(client, url, bearer);
             }
 
-            using var listener = new AllocationListener();
-            var before = GC.GetTotalAllocatedBytes(precise: true);
+            await counter.StartTicksAsync();
+            var before = await counter.BytesAsync();
             for (var i = 0; i < requests; i++)
             {
                 await SendAsync(client, url, bearer);
             }
 
-            var total = (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)requests;
+            var total = (await counter.BytesAsync() - before) / (double)requests;
             await Task.Delay(500); // the listener's events arrive a little later
-            results.Add((name, total, listener.PerRequest(requests)));
+            results.Add((name, total, await counter.StopTicksAsync(requests)));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name}: {total:F0} bytes per request"));
         }
 
         Print("edge − plain YARP", results[2].ByType, results[0].ByType, results[2].Total - results[0].Total);
         Print("edge, session − plain YARP, bearer", results[3].ByType, results[1].ByType, results[3].Total - results[1].Total);
-        return 0;
     }
 
     private static void Print(string title, Dictionary<string, double> edge, Dictionary<string, double> yarp, double total)
@@ -78,7 +96,7 @@ internal static class AllocationRun
     }
 
     /// <summary>Sums <c>GCAllocationTick</c> amounts by type name.</summary>
-    private sealed class AllocationListener : EventListener
+    internal sealed class AllocationListener : EventListener
     {
         private const EventKeywords GcKeyword = (EventKeywords)0x1;
 
@@ -111,5 +129,39 @@ internal static class AllocationRun
             var amount = Convert.ToInt64(eventData.Payload[names.IndexOf("AllocationAmount64")], CultureInfo.InvariantCulture);
             _bytes.AddOrUpdate(type, amount, (_, sum) => sum + amount);
         }
+    }
+}
+
+/// <summary>Bytes allocated by the process that serves the proxies, and its allocation ticks by type.</summary>
+internal interface IAllocationCounter
+{
+    Task<long> BytesAsync();
+
+    Task StartTicksAsync();
+
+    /// <summary>Stops the ticks; bytes per request by type.</summary>
+    Task<Dictionary<string, double>> StopTicksAsync(int requests);
+}
+
+/// <summary>The counter of this process.</summary>
+internal sealed class LocalAllocationCounter : IAllocationCounter
+{
+    private AllocationRun.AllocationListener? _listener;
+
+    public Task<long> BytesAsync() => Task.FromResult(GC.GetTotalAllocatedBytes(precise: true));
+
+    public Task StartTicksAsync()
+    {
+        _listener = new AllocationRun.AllocationListener();
+        return Task.CompletedTask;
+    }
+
+    public Task<Dictionary<string, double>> StopTicksAsync(int requests)
+    {
+        var listener = _listener!;
+        _listener = null;
+        var byType = listener.PerRequest(requests);
+        listener.Dispose();
+        return Task.FromResult(byType);
     }
 }

@@ -23,12 +23,12 @@ internal sealed class EdgePipelineHosts : IAsyncDisposable
 
     private static readonly string[] Roles = ["user"];
 
-    private readonly WebApplication _upstream;
+    private readonly WebApplication? _upstream;
     private readonly WebApplication _edge;
     private readonly WebApplication _yarp;
     private readonly string _directory;
 
-    private EdgePipelineHosts(WebApplication upstream, WebApplication edge, WebApplication yarp, string directory, int edgePort, int yarpPort)
+    private EdgePipelineHosts(WebApplication? upstream, WebApplication edge, WebApplication yarp, string directory, int edgePort, int yarpPort)
     {
         _upstream = upstream;
         _edge = edge;
@@ -44,7 +44,22 @@ internal sealed class EdgePipelineHosts : IAsyncDisposable
 
     public IServiceProvider EdgeServices => _edge.Services;
 
+    public int EdgePort => EdgeUrl.Port;
+
+    public int YarpPort => YarpUrl.Port;
+
+    /// <summary>The upstream, the edge and plain YARP in this process.</summary>
     public static async Task<EdgePipelineHosts> StartAsync()
+    {
+        var (upstream, upstreamPort) = await StartUpstreamAsync();
+        return await StartAsync(upstream, upstreamPort);
+    }
+
+    /// <summary>The edge and plain YARP in this process, in front of an upstream that another process runs.</summary>
+    public static Task<EdgePipelineHosts> StartProxiesAsync(int upstreamPort) => StartAsync(null, upstreamPort);
+
+    /// <summary>The upstream: the login's identity check and a fixed small JSON body for every other path.</summary>
+    public static async Task<(WebApplication App, int Port)> StartUpstreamAsync()
     {
         var upstreamPort = FreePort.Next();
         var upstream = Quiet(WebApplication.CreateBuilder([$"--urls=http://127.0.0.1:{upstreamPort}"])).Build();
@@ -55,6 +70,11 @@ internal sealed class EdgePipelineHosts : IAsyncDisposable
             return context.Response.Body.WriteAsync("{\"service\":\"bench-upstream\",\"ok\":true,\"items\":[1,2,3]}"u8.ToArray()).AsTask();
         });
         await upstream.StartAsync();
+        return (upstream, upstreamPort);
+    }
+
+    private static async Task<EdgePipelineHosts> StartAsync(WebApplication? upstream, int upstreamPort)
+    {
 
         var directory = Directory.CreateTempSubdirectory("gateway-pipeline-bench-").FullName;
         var config = Path.Combine(directory, "gateway.yml");
@@ -102,9 +122,13 @@ internal sealed class EdgePipelineHosts : IAsyncDisposable
     public static HttpClient Client() => new(new SocketsHttpHandler { ActivityHeadersPropagator = null, UseCookies = false, MaxConnectionsPerServer = 1 });
 
     /// <summary>A session token of alice, from the edge's own login.</summary>
-    public async Task<string> LoginAsync(HttpClient client)
+    public Task<string> LoginAsync(HttpClient client) => LoginAsync(client, EdgeUrl);
+
+    /// <summary>A session token of alice, from the login of the edge at <paramref name="edgeUrl"/>.</summary>
+    public static async Task<string> LoginAsync(HttpClient client, Uri edgeUrl)
     {
-        using var response = await client.PostAsJsonAsync(new Uri(EdgeUrl, "/auth/login"), new { username = "alice", password = "alice" });
+        ArgumentNullException.ThrowIfNull(client);
+        using var response = await client.PostAsJsonAsync(new Uri(edgeUrl, "/auth/login"), new { username = "alice", password = "alice" });
         response.EnsureSuccessStatusCode();
         using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return body.RootElement.GetProperty("token").GetString()!;
@@ -114,10 +138,18 @@ internal sealed class EdgePipelineHosts : IAsyncDisposable
     {
         await _yarp.StopAsync();
         await _edge.StopAsync();
-        await _upstream.StopAsync();
+        if (_upstream is not null)
+        {
+            await _upstream.StopAsync();
+        }
+
         await _yarp.DisposeAsync();
         await _edge.DisposeAsync();
-        await _upstream.DisposeAsync();
+        if (_upstream is not null)
+        {
+            await _upstream.DisposeAsync();
+        }
+
         Directory.Delete(_directory, recursive: true);
     }
 

@@ -8,6 +8,7 @@ using Gateway.Benchmarks;
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- session           what a session check adds to a request
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- transforms        what a route's transforms add to a request
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- allocs [requests]  bytes per proxied request by type, edge and plain YARP
+//     (in one process, then with the client and upstream in this process and the proxies in a child: pipeline-servers <upstream port>)
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- session-cpu [checks]  the cached session check's CPU time per check
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- [BenchmarkDotNet arguments]
 if (args is ["load", ..])
@@ -37,6 +38,11 @@ if (args is ["allocs", ..])
 {
     var requests = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20_000;
     return await AllocationRun.RunAsync(requests);
+}
+
+if (args is ["pipeline-servers", var upstreamPort])
+{
+    return await ProxyProcess.ServeAsync(int.Parse(upstreamPort, CultureInfo.InvariantCulture));
 }
 
 if (args is ["session-cpu", ..])

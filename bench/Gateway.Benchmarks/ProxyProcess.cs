@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Gateway.Benchmarks;
+
+/// <summary>
+/// The edge and plain YARP in a process of their own (<c>pipeline-servers &lt;upstream port&gt;</c>), so that what the
+/// client and the upstream allocate for the contract's headers (parsing <c>X-Correlation-ID</c>, <c>traceparent</c>,
+/// <c>RateLimit-Policy</c>, <c>RateLimit</c>) is not counted: the proxies' process alone allocates what the edge and YARP
+/// allocate. The parent asks the child over stdin for its allocated bytes and its allocation ticks by type; the child's
+/// answers are the lines that start with <c>@</c>.
+/// </summary>
+internal sealed class ProxyProcess : IAllocationCounter, IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ProxyProcess(Process process, int edgePort, int yarpPort)
+    {
+        _process = process;
+        EdgeUrl = new Uri($"http://127.0.0.1:{edgePort}/api/bench");
+        YarpUrl = new Uri($"http://127.0.0.1:{yarpPort}/api/bench");
+    }
+
+    public Uri EdgeUrl { get; }
+
+    public Uri YarpUrl { get; }
+
+    /// <summary>Starts the child in front of the upstream on <paramref name="upstreamPort"/>.</summary>
+    public static async Task<ProxyProcess> StartAsync(int upstreamPort)
+    {
+        var path = Environment.ProcessPath!;
+        var start = new ProcessStartInfo(path) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(path) == "dotnet")
+        {
+            start.ArgumentList.Add(typeof(ProxyProcess).Assembly.Location);
+        }
+
+        start.ArgumentList.Add("pipeline-servers");
+        start.ArgumentList.Add(upstreamPort.ToString(CultureInfo.InvariantCulture));
+        var process = Process.Start(start)!;
+        var ready = (await ReadAnswerAsync(process)).Split(' ');
+        return new ProxyProcess(process, int.Parse(ready[1], CultureInfo.InvariantCulture), int.Parse(ready[2], CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The child's side: serves until stdin closes or says <c>quit</c>.</summary>
+    public static async Task<int> ServeAsync(int upstreamPort)
+    {
+        await using var hosts = await EdgePipelineHosts.StartProxiesAsync(upstreamPort);
+        var local = new LocalAllocationCounter();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"@ready {hosts.EdgePort} {hosts.YarpPort}"));
+        while (Console.ReadLine() is { } command && command != "quit")
+        {
+            if (command == "bytes")
+            {
+                var bytes = await local.BytesAsync();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"@{bytes}"));
+            }
+            else if (command == "ticks")
+            {
+                await local.StartTicksAsync();
+                Console.WriteLine("@started");
+            }
+            else if (command.StartsWith("stop ", StringComparison.Ordinal))
+            {
+                var byType = await local.StopTicksAsync(int.Parse(command[5..], CultureInfo.InvariantCulture));
+                foreach (var (type, bytes) in byType)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"@{bytes:R}\t{type}"));
+                }
+
+                Console.WriteLine("@end");
+            }
+        }
+
+        return 0;
+    }
+
+    public async Task<long> BytesAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("bytes");
+        return long.Parse(await ReadAnswerAsync(_process), CultureInfo.InvariantCulture);
+    }
+
+    public async Task StartTicksAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("ticks");
+        await ReadAnswerAsync(_process);
+    }
+
+    public async Task<Dictionary<string, double>> StopTicksAsync(int requests)
+    {
+        await _process.StandardInput.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"stop {requests}"));
+        var byType = new Dictionary<string, double>(StringComparer.Ordinal);
+        while (await ReadAnswerAsync(_process) is var line && line != "end")
+        {
+            var tab = line.IndexOf('\t', StringComparison.Ordinal);
+            byType[line[(tab + 1)..]] = double.Parse(line[..tab], CultureInfo.InvariantCulture);
+        }
+
+        return byType;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("quit");
+        _process.StandardInput.Close();
+        if (!_process.WaitForExit(30_000))
+        {
+            _process.Kill();
+        }
+
+        _process.Dispose();
+    }
+
+    private static async Task<string> ReadAnswerAsync(Process process)
+    {
+        while (await process.StandardOutput.ReadLineAsync() is { } line)
+        {
+            if (line.StartsWith('@'))
+            {
+                return line[1..];
+            }
+        }
+
+        throw new InvalidOperationException("The proxies' process ended before it answered.");
+    }
+}
