@@ -124,25 +124,39 @@ internal sealed class IdentityHeaderTransforms : ITransformProvider
     {
         if (headers.NonValidated.TryGetValues("Authorization", out var authorizations) && AnyGatewayBearer(authorizations))
         {
-            var kept = new List<string>(authorizations.Count);
-            foreach (var value in authorizations)
+            if (authorizations.Count == 1)
             {
-                if (!GatewayCredentials.IsGatewayBearer(value))
-                {
-                    kept.Add(value);
-                }
+                headers.Remove("Authorization"); // the usual case: the one value is the gateway's token
             }
-
-            if (kept.Count != authorizations.Count)
+            else
             {
-                headers.Remove("Authorization");
-                foreach (var value in kept)
-                {
-                    headers.TryAddWithoutValidation("Authorization", value);
-                }
+                KeepOtherAuthorizations(headers, authorizations);
             }
         }
 
+        StripCookie(headers, cookieName);
+    }
+
+    private static void KeepOtherAuthorizations(HttpRequestHeaders headers, HeaderStringValues authorizations)
+    {
+        var kept = new List<string>(authorizations.Count);
+        foreach (var value in authorizations)
+        {
+            if (!GatewayCredentials.IsGatewayBearer(value))
+            {
+                kept.Add(value);
+            }
+        }
+
+        headers.Remove("Authorization");
+        foreach (var value in kept)
+        {
+            headers.TryAddWithoutValidation("Authorization", value);
+        }
+    }
+
+    private static void StripCookie(HttpRequestHeaders headers, string cookieName)
+    {
         if (headers.NonValidated.TryGetValues("Cookie", out var cookies)
             && GatewayCredentials.TryStripCookie(cookies, cookieName, out var keptCookies))
         {

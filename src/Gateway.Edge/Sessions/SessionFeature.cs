@@ -29,16 +29,18 @@ internal static class SessionOutcome
         context.GatewayRequest().Session = check.Feature ?? new SessionFeature(check.SessionId!, session);
         if (check.SignedWithPrevious)
         {
-            var token = resolver.Codec.Issue(check.SessionId!);
-            var cookie = resolver.CookieName;
-            context.Response.OnStarting(() =>
-            {
-                SessionCookie.Append(context.Response, cookie, token, secureCookie);
-                context.Response.Headers.CacheControl = SessionCookie.CacheControl;
-                return Task.CompletedTask;
-            });
+            ReissueOnStart(context, resolver.Codec.Issue(check.SessionId!), resolver.CookieName, secureCookie);
         }
     }
+
+    /// <remarks>A method of its own: the closure would otherwise be allocated on every call of <see cref="Accept"/>.</remarks>
+    private static void ReissueOnStart(HttpContext context, string token, string cookie, bool secureCookie) =>
+        context.Response.OnStarting(() =>
+        {
+            SessionCookie.Append(context.Response, cookie, token, secureCookie);
+            context.Response.Headers.CacheControl = SessionCookie.CacheControl;
+            return Task.CompletedTask;
+        });
 
     public static Task RefuseAsync(HttpContext context, GatewayMetrics metrics, string reason)
     {
