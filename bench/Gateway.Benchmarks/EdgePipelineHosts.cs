@@ -128,7 +128,17 @@ internal sealed class EdgePipelineHosts : IAsyncDisposable
     public static async Task<string> LoginAsync(HttpClient client, Uri edgeUrl)
     {
         ArgumentNullException.ThrowIfNull(client);
-        using var response = await client.PostAsJsonAsync(new Uri(edgeUrl, "/auth/login"), new { username = "alice", password = "alice" });
+
+        // The edge answers before its in-process silo does (503 until then): on a busy machine that takes a while.
+        var response = await client.PostAsJsonAsync(new Uri(edgeUrl, "/auth/login"), new { username = "alice", password = "alice" });
+        for (var attempt = 0; attempt < 120 && response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable; attempt++)
+        {
+            response.Dispose();
+            await Task.Delay(500);
+            response = await client.PostAsJsonAsync(new Uri(edgeUrl, "/auth/login"), new { username = "alice", password = "alice" });
+        }
+
+        using var answered = response;
         response.EnsureSuccessStatusCode();
         using var body = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return body.RootElement.GetProperty("token").GetString()!;

@@ -40,6 +40,7 @@ public static partial class EdgeExtensions
         builder.Services.Configure<HostOptions>(options => options.ServicesStartConcurrently = true);
         builder.Services.AddRequestTimeouts(); // YARP validates a route's timeout policy against its options
         builder.Services.AddSingleton<RequestTimeouts>();
+        builder.Services.AddSingleton<UpstreamOutcomes>();
         builder.Services.AddSingleton<GatewayProxyConfigProvider>();
         builder.Services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
         builder.Services.AddReverseProxy().AddTransforms<ForwardedHeaderTransforms>().AddTransforms(TraceContextTransforms.Apply);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Gateway.Edge.Pipeline;
+using Gateway.Edge.Routing;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
 using Yarp.ReverseProxy.Model;
@@ -11,9 +12,10 @@ namespace Gateway.Edge.Observability;
 /// every request (<c>gateway_requests_total</c>, <c>gateway_request_duration_seconds</c>) by route id, and writes one
 /// access line per request; 5xx answers are logged at Error. In the same async step: the exception handler (a failure
 /// is logged with its exception and answered 500 problem+json, a route timeout that surfaced as a cancellation 504) and
-/// the end of the route's <see cref="RequestTimeouts"/>.
+/// the end of the route's <see cref="RequestTimeouts"/>, and what follows a proxied request's upstream call
+/// (<see cref="UpstreamOutcomes"/>).
 /// </summary>
-internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time, RequestTimeouts timeouts, ILogger<RequestTelemetryMiddleware> logger, ILoggerFactory loggers)
+internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time, RequestTimeouts timeouts, UpstreamOutcomes upstreams, ILogger<RequestTelemetryMiddleware> logger, ILoggerFactory loggers)
 {
     /// <summary>The <c>route</c> label of requests that matched no route.</summary>
     public const string UnmatchedRoute = "unmatched";
@@ -42,6 +44,7 @@ internal sealed partial class RequestTelemetryMiddleware(RequestDelegate next, G
         try
         {
             await next(context);
+            await upstreams.CompleteAsync(context); // completed at once unless an upstream failure is answered
         }
         catch (Exception exception) when (!context.Response.HasStarted)
         {

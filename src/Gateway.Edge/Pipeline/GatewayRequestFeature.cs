@@ -26,6 +26,9 @@ internal sealed class GatewayRequestFeature(string clientAddress, GatewayConfig 
     /// <summary>The request's valid session, once the session check (or a login) accepted one.</summary>
     public SessionFeature? Session { get; set; }
 
+    /// <summary>When the upstream call of a proxied request started (a <see cref="TimeProvider"/> timestamp); 0 before.</summary>
+    public long UpstreamStarted { get; set; }
+
     /// <summary>The user id of <see cref="Session"/>, or null.</summary>
     public string? UserId => Session?.Identity.UserId;
 

@@ -1,60 +1,71 @@
-using System.Runtime.CompilerServices;
+using Gateway.Edge.Pipeline;
 using Gateway.Edge.RateLimiting;
 using Gateway.Hosting.Http;
 using Gateway.Hosting.Observability;
 using Microsoft.AspNetCore.Http.Timeouts;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
 
 namespace Gateway.Edge.Routing;
 
 /// <summary>
-/// Runs inside YARP's proxy pipeline around the forwarder: times the upstream, and turns forwarding failures
-/// into the contract's problem+json answers (502 unreachable, 503 no healthy destination, 504 timeout),
-/// counting each in <c>gateway_upstream_errors_total{upstream,kind}</c>.
+/// Runs inside YARP's proxy pipeline around the forwarder: notes when the upstream call starts. What follows the call
+/// (<see cref="UpstreamOutcomes"/>) runs in the telemetry step's async step, so this step adds none of its own.
 /// </summary>
-internal sealed class ForwarderErrorMiddleware(RequestDelegate next, GatewayMetrics metrics, TimeProvider time)
+internal sealed class ForwarderErrorMiddleware(RequestDelegate next, TimeProvider time)
 {
-    /// <remarks>The async step's state comes from a pool (a request would otherwise allocate it once it waits on the upstream).</remarks>
-    public Task InvokeAsync(HttpContext context) => RunAsync(context).AsTask();
-
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
-        var proxy = context.GetReverseProxyFeature();
-        var upstream = proxy.Cluster.Config.ClusterId;
-        var started = time.GetTimestamp();
-        await next(context);
+        context.GatewayRequest().UpstreamStarted = time.GetTimestamp();
+        return next(context);
+    }
+}
 
+/// <summary>
+/// After a proxied request's upstream call (called by the telemetry step once the proxy pipeline returned): times the
+/// upstream, and turns forwarding failures into the contract's problem+json answers (502 unreachable, 503 no healthy
+/// destination, 504 timeout), counting each in <c>gateway_upstream_errors_total{upstream,kind}</c>.
+/// </summary>
+internal sealed class UpstreamOutcomes(GatewayMetrics metrics, TimeProvider time)
+{
+    public Task CompleteAsync(HttpContext context)
+    {
+        if (context.Features.Get<GatewayRequestFeature>() is not { UpstreamStarted: > 0 } request
+            || context.Features.Get<IReverseProxyFeature>() is not { } proxy)
+        {
+            return Task.CompletedTask; // not a request that reached the forwarder
+        }
+
+        var upstream = proxy.Cluster.Config.ClusterId;
         var error = context.GetForwarderErrorFeature();
         if (error is null || error.Error == ForwarderError.None)
         {
             if (proxy.ProxiedDestination is not null)
             {
-                metrics.UpstreamResponded(upstream, time.GetElapsedTime(started).TotalSeconds);
+                metrics.UpstreamResponded(upstream, time.GetElapsedTime(request.UpstreamStarted).TotalSeconds);
             }
 
-            return;
+            return Task.CompletedTask;
         }
 
         if (error.Error == ForwarderError.RequestBodyClient && !context.Response.HasStarted
             && (error.Exception as BadHttpRequestException ?? error.Exception?.InnerException as BadHttpRequestException) is { StatusCode: StatusCodes.Status413PayloadTooLarge })
         {
             context.Response.Clear();
-            await ProblemResponse.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "The request body is larger than this route accepts.");
-            return; // max_body while streaming a chunked body: the client's fault, not the upstream's
+            return ProblemResponse.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "The request body is larger than this route accepts."); // max_body while streaming a chunked body: the client's fault, not the upstream's
         }
 
         var timedOut = context.Features.Get<IHttpRequestTimeoutFeature>()?.RequestTimeoutToken.IsCancellationRequested == true;
         var (status, kind) = Classify(error.Error, timedOut);
         if (kind is null)
         {
-            return; // the client went away or sent a bad body: not the upstream's fault
+            return Task.CompletedTask; // the client went away or sent a bad body: not the upstream's fault
         }
 
         metrics.UpstreamError(upstream, kind);
         if (context.Response.HasStarted)
         {
-            return; // YARP has already aborted the response; nothing more can be said
+            return Task.CompletedTask; // YARP has already aborted the response; nothing more can be said
         }
 
         // Whatever the upstream started to send is dropped; the rate-limit headers stay (the correlation id is set on start).
@@ -64,7 +75,7 @@ internal sealed class ForwarderErrorMiddleware(RequestDelegate next, GatewayMetr
         headers.Clear();
         headers[RateLimitHeaders.Policy] = policy;
         headers[RateLimitHeaders.State] = state;
-        await UpstreamProblem.WriteAsync(context, status, upstream, kind);
+        return UpstreamProblem.WriteAsync(context, status, upstream, kind);
     }
 
     /// <summary>Maps a forwarder error to the answer and the <c>kind</c> label; a null kind is no upstream error.</summary>

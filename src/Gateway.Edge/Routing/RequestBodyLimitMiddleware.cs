@@ -7,7 +7,7 @@ namespace Gateway.Edge.Routing;
 /// <summary>
 /// A route's <c>max_body</c> (default 10MB): a declared <c>Content-Length</c> above it is answered 413 problem+json at once,
 /// without reaching the upstream; a chunked body is held to it by Kestrel's <see cref="IHttpMaxRequestBodySizeFeature"/>,
-/// whose failure while streaming the body is turned into 413 as well (see <see cref="ForwarderErrorMiddleware"/>).
+/// whose failure while streaming the body is turned into 413 as well (see <see cref="UpstreamOutcomes"/>).
 /// </summary>
 internal sealed class RequestBodyLimitMiddleware(RequestDelegate next)
 {
