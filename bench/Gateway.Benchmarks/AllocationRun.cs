@@ -25,7 +25,7 @@ internal static class AllocationRun
         var (upstream, upstreamPort) = await EdgePipelineHosts.StartUpstreamAsync();
         await using (upstream)
         {
-            await using var proxies = await ProxyProcess.StartAsync(upstreamPort);
+            using var proxies = await ProxyProcess.StartAsync(upstreamPort);
             await MeasureAsync(requests, proxies.EdgeUrl, proxies.YarpUrl, proxies);
             await upstream.StopAsync();
         }
@@ -83,7 +83,7 @@ internal static class AllocationRun
         }
     }
 
-    private static async Task SendAsync(HttpClient client, Uri url, string? token)
+    internal static async Task SendAsync(HttpClient client, Uri url, string? token)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         if (token is not null)

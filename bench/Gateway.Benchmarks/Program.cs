@@ -11,6 +11,7 @@ using Gateway.Benchmarks;
 //     (in one process, then with the client and upstream in this process and the proxies in a child: pipeline-servers <upstream port>)
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- session-cpu [checks]  the cached session check's CPU time per check
 // dotnet run -c Release --project bench/Gateway.Benchmarks -- [BenchmarkDotNet arguments]
+//     (EdgeOwnAllocationBenchmarks needs --inProcess: its client-driver child is this program)
 if (args is ["load", ..])
 {
     var buckets = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
@@ -43,6 +44,11 @@ if (args is ["allocs", ..])
 if (args is ["pipeline-servers", var upstreamPort])
 {
     return await ProxyProcess.ServeAsync(int.Parse(upstreamPort, CultureInfo.InvariantCulture));
+}
+
+if (args is ["client-driver"])
+{
+    return await ClientDriver.ServeAsync();
 }
 
 if (args is ["session-cpu", ..])

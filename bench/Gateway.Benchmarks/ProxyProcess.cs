@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 
 namespace Gateway.Benchmarks;
@@ -10,13 +9,13 @@ namespace Gateway.Benchmarks;
 /// allocate. The parent asks the child over stdin for its allocated bytes and its allocation ticks by type; the child's
 /// answers are the lines that start with <c>@</c>.
 /// </summary>
-internal sealed class ProxyProcess : IAllocationCounter, IAsyncDisposable
+internal sealed class ProxyProcess : IAllocationCounter, IDisposable
 {
-    private readonly Process _process;
+    private readonly BenchChild _child;
 
-    private ProxyProcess(Process process, int edgePort, int yarpPort)
+    private ProxyProcess(BenchChild child, int edgePort, int yarpPort)
     {
-        _process = process;
+        _child = child;
         EdgeUrl = new Uri($"http://127.0.0.1:{edgePort}/api/bench");
         YarpUrl = new Uri($"http://127.0.0.1:{yarpPort}/api/bench");
     }
@@ -28,18 +27,9 @@ internal sealed class ProxyProcess : IAllocationCounter, IAsyncDisposable
     /// <summary>Starts the child in front of the upstream on <paramref name="upstreamPort"/>.</summary>
     public static async Task<ProxyProcess> StartAsync(int upstreamPort)
     {
-        var path = Environment.ProcessPath!;
-        var start = new ProcessStartInfo(path) { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(path) == "dotnet")
-        {
-            start.ArgumentList.Add(typeof(ProxyProcess).Assembly.Location);
-        }
-
-        start.ArgumentList.Add("pipeline-servers");
-        start.ArgumentList.Add(upstreamPort.ToString(CultureInfo.InvariantCulture));
-        var process = Process.Start(start)!;
-        var ready = (await ReadAnswerAsync(process)).Split(' ');
-        return new ProxyProcess(process, int.Parse(ready[1], CultureInfo.InvariantCulture), int.Parse(ready[2], CultureInfo.InvariantCulture));
+        var child = BenchChild.Start("pipeline-servers", upstreamPort.ToString(CultureInfo.InvariantCulture));
+        var ready = (await child.ReadAnswerAsync()).Split(' ');
+        return new ProxyProcess(child, int.Parse(ready[1], CultureInfo.InvariantCulture), int.Parse(ready[2], CultureInfo.InvariantCulture));
     }
 
     /// <summary>The child's side: serves until stdin closes or says <c>quit</c>.</summary>
@@ -75,53 +65,23 @@ internal sealed class ProxyProcess : IAllocationCounter, IAsyncDisposable
         return 0;
     }
 
-    public async Task<long> BytesAsync()
-    {
-        await _process.StandardInput.WriteLineAsync("bytes");
-        return long.Parse(await ReadAnswerAsync(_process), CultureInfo.InvariantCulture);
-    }
+    public async Task<long> BytesAsync() => long.Parse(await _child.AskAsync("bytes"), CultureInfo.InvariantCulture);
 
-    public async Task StartTicksAsync()
-    {
-        await _process.StandardInput.WriteLineAsync("ticks");
-        await ReadAnswerAsync(_process);
-    }
+    public Task StartTicksAsync() => _child.AskAsync("ticks");
 
     public async Task<Dictionary<string, double>> StopTicksAsync(int requests)
     {
-        await _process.StandardInput.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"stop {requests}"));
         var byType = new Dictionary<string, double>(StringComparer.Ordinal);
-        while (await ReadAnswerAsync(_process) is var line && line != "end")
+        var line = await _child.AskAsync(string.Create(CultureInfo.InvariantCulture, $"stop {requests}"));
+        while (line != "end")
         {
             var tab = line.IndexOf('\t', StringComparison.Ordinal);
             byType[line[(tab + 1)..]] = double.Parse(line[..tab], CultureInfo.InvariantCulture);
+            line = await _child.ReadAnswerAsync();
         }
 
         return byType;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _process.StandardInput.WriteLineAsync("quit");
-        _process.StandardInput.Close();
-        if (!_process.WaitForExit(30_000))
-        {
-            _process.Kill();
-        }
-
-        _process.Dispose();
-    }
-
-    private static async Task<string> ReadAnswerAsync(Process process)
-    {
-        while (await process.StandardOutput.ReadLineAsync() is { } line)
-        {
-            if (line.StartsWith('@'))
-            {
-                return line[1..];
-            }
-        }
-
-        throw new InvalidOperationException("The proxies' process ended before it answered.");
-    }
+    public void Dispose() => _child.Dispose();
 }
