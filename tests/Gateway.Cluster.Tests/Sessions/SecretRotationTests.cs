@@ -22,23 +22,16 @@ public sealed class SecretRotationTests(SessionCluster fixture) : IAsyncLifetime
     public async Task ThreeStepRotation_OldAndNewEdgesOfEachRollout_RefuseNoSession()
     {
         var before = fixture.Cluster.Edges[0]; // shared, so it is not stopped: no later step sends to it
-        // The edges of the three rollouts start together (an edge's answers depend only on its keys); each step below
-        // uses only the edges a real rollout would have running at that point.
-        var starting = (
-            Staged: StartEdgeAsync(current: OldSecret, previous: NewSecret),
-            Switched: StartEdgeAsync(current: NewSecret, previous: OldSecret),
-            Retired: StartEdgeAsync(current: NewSecret, previous: null));
-        await Task.WhenAll(starting.Staged, starting.Switched, starting.Retired);
         var bearer = await SessionHttp.LoginAsync(before, "alice");
         var cookie = new CookieClient(bearer);
 
         // Step 1: the new key is accepted everywhere before any edge signs with it.
-        var staged = await starting.Staged;
+        var staged = await StartEdgeAsync(current: OldSecret, previous: NewSecret);
         await cookie.AssertAcceptedAlternatelyAsync(before, staged);
         await AssertAcceptedAsync(before, await SessionHttp.LoginAsync(staged, "bob"));
 
         // Step 2: edges sign with the new key while the not yet restarted ones still accept it as the previous one.
-        var switched = await starting.Switched;
+        var switched = await StartEdgeAsync(current: NewSecret, previous: OldSecret);
         await cookie.AssertAcceptedAlternatelyAsync(staged, switched);
         await AssertAcceptedAsync(staged, await SessionHttp.LoginAsync(switched, "alice"));
         await AssertAcceptedAsync(switched, bearer);
@@ -46,7 +39,7 @@ public sealed class SecretRotationTests(SessionCluster fixture) : IAsyncLifetime
 
         // Step 3: the old key is dropped. A cookie client used since step 2 holds a token of the new key; a bearer
         // token of the old key is refused from now on, which is why the runbook waits the session's whole lifetime.
-        var retired = await starting.Retired;
+        var retired = await StartEdgeAsync(current: NewSecret, previous: null);
         await cookie.AssertAcceptedAlternatelyAsync(switched, retired);
         await AssertAcceptedAsync(retired, await SessionHttp.LoginAsync(switched, "bob"));
         using var stale = await SendAsync(retired, "/api/private/stale", bearer: bearer);
