@@ -93,7 +93,7 @@ public static class OrleansHostingExtensions
             options.MaxProbeTimeout = TimeSpan.FromSeconds(1);
             options.NumMissedProbesLimit = 2;
             options.NumVotesForDeathDeclaration = 2;
-            options.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(10);
+            options.IAmAliveTablePublishTimeout = settings.IAmAliveInterval;
             options.TableRefreshTimeout = TimeSpan.FromSeconds(10);
             options.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(30);
             options.LocalHealthDegradationMonitoringPeriod = TimeSpan.FromSeconds(5);

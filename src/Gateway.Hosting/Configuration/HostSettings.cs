@@ -30,6 +30,15 @@ public sealed record HostSettings(
     /// <summary>The ports of <see cref="ManagementUrls"/>; empty when <c>MANAGEMENT_URLS</c> is unset.</summary>
     public IReadOnlySet<int> ManagementPorts { get; } = ManagementUrls.Select(url => new Uri(AsUri(url)).Port).ToHashSet();
 
+    /// <summary>
+    /// How often a silo writes its I-am-alive time to the membership table (<c>ORLEANS_IAMALIVE_INTERVAL</c>, default 10 s).
+    /// A silo that joins while crashed silos are still listed as active waits until their entries are three intervals
+    /// old, so after a crash of every silo the first new one is ready about 30 s later with the default.
+    /// </summary>
+    public TimeSpan IAmAliveInterval { get; init; } = DefaultIAmAliveInterval;
+
+    public static readonly TimeSpan DefaultIAmAliveInterval = TimeSpan.FromSeconds(10);
+
     /// <summary>No <c>REDIS_CONNECTION</c>: one process, localhost clustering, in-memory grain state.</summary>
     public bool IsEmbedded => Redis is null;
 
@@ -73,6 +82,19 @@ public sealed record HostSettings(
             }
         }
 
+        var iAmAlive = DefaultIAmAliveInterval;
+        if (configuration[EnvironmentVariables.IAmAliveInterval] is { Length: > 0 } iAmAliveText)
+        {
+            if (DurationParser.TryParse(iAmAliveText, out var parsed) && parsed >= TimeSpan.FromSeconds(1) && parsed <= TimeSpan.FromMinutes(5))
+            {
+                iAmAlive = parsed;
+            }
+            else
+            {
+                errors.Add(new ConfigError(EnvironmentVariables.IAmAliveInterval, $"'{iAmAliveText}' is not {DurationParser.Expected}, from 1s to 5m"));
+            }
+        }
+
         var managementUrls = ReadManagementUrls(configuration, errors);
 
         // The token itself never leaves this check: it is read where it is used, and never stored in these settings.
@@ -96,7 +118,10 @@ public sealed record HostSettings(
             advertised,
             ttl,
             drainDelay,
-            managementUrls);
+            managementUrls)
+        {
+            IAmAliveInterval = iAmAlive,
+        };
     }
 
     /// <summary><c>MANAGEMENT_URLS</c>: absolute <c>http://</c> URLs with a fixed port, separated by <c>;</c> as in <c>ASPNETCORE_URLS</c>.</summary>
@@ -210,6 +235,9 @@ public static class EnvironmentVariables
 
     /// <summary>How long a SIGTERM'd process keeps serving with readiness failed; default 5s clustered, 0 embedded.</summary>
     public const string DrainDelay = "SHUTDOWN_DRAIN_DELAY";
+
+    /// <summary>How often a silo writes its I-am-alive time to the membership table; default 10s.</summary>
+    public const string IAmAliveInterval = "ORLEANS_IAMALIVE_INTERVAL";
 
     /// <summary>How many log lines may wait for stdout (<c>Observability.LogLineBuffer</c>).</summary>
     public const string LogBufferLines = "LOG_BUFFER_LINES";

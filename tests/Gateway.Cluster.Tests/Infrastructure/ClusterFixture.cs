@@ -7,7 +7,10 @@ namespace Gateway.Cluster.Tests.Infrastructure;
 /// kill or restart the shared nodes derives from it instead, which gives each of its tests a cluster of its own (xunit
 /// creates the class, and so the cluster, once per test).
 /// </summary>
-public abstract class ClusterFixture(int silos, int edges) : IAsyncLifetime
+/// <param name="silos">The shared silos.</param>
+/// <param name="edges">The shared edges.</param>
+/// <param name="environment">Variables for every process of the cluster, over <see cref="LocalCluster"/>'s defaults.</param>
+public abstract class ClusterFixture(int silos, int edges, IReadOnlyDictionary<string, string>? environment = null) : IAsyncLifetime
 {
     public TestUpstream Upstream { get; private set; } = null!;
 
@@ -16,7 +19,7 @@ public abstract class ClusterFixture(int silos, int edges) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Upstream = await TestUpstream.StartAsync();
-        Cluster = await LocalCluster.StartAsync(Config(Upstream), silos, edges);
+        Cluster = await LocalCluster.StartAsync(Config(Upstream), silos, edges, environment);
     }
 
     public async Task DisposeAsync()

@@ -7,9 +7,11 @@ namespace Gateway.Cluster.Tests.RateLimiting;
 
 /// <summary>3 edges and 2 silos over a real redis-server; one client round-robined over the edges far above its limit.</summary>
 /// <remarks>
-/// The modes share one cluster: each case writes its gateway.yml (with a route that names the mode, so the test knows
-/// when every edge has it in force) and limits a client of its own. Freezing the silos gets a cluster of its own.
+/// The cases share one cluster: each writes its gateway.yml (with a route or a policy of its own, so the test knows
+/// when the edges have it in force) and limits a client of its own. Freezing the silos runs last (the tests run in the
+/// order of their names): it resumes them, but no measured load run starts on a cluster just woken from a freeze.
 /// </remarks>
+[TestCaseOrderer(ByMethodNameOrderer.TypeName, ByMethodNameOrderer.AssemblyName)]
 public sealed class ClusterRateLimitTests(ClusterRateLimitTests.Fixture fixture, ITestOutputHelper output) : IClassFixture<ClusterRateLimitTests.Fixture>
 {
     private const int Requests = 40;
@@ -62,9 +64,12 @@ public sealed class ClusterRateLimitTests(ClusterRateLimitTests.Fixture fixture,
     [Fact]
     public async Task Get_SilosFrozen_OpenAdmitsAndClosedAnswers503WithinBudget()
     {
-        await using var upstream = await TestUpstream.StartAsync();
-        await using var cluster = await LocalCluster.StartAsync(Yaml(upstream, "exact", "open"), silos: 2, edges: 1);
+        // On the shared cluster, after the load runs: open first (a policy of its own, so the test knows when edge 0 has
+        // it in force), and every silo running again at the end.
+        var cluster = fixture.Cluster;
         var edge = cluster.Edges[0];
+        await File.WriteAllTextAsync(cluster.ConfigPath, Yaml(fixture.Upstream, "exact", "open", requests: Requests + 2));
+        await WaitForPolicyAsync(edge, $"q={Requests + 2}");
         await WarmUpAsync(cluster, "198.51.100.251");
         try
         {
@@ -78,7 +83,7 @@ public sealed class ClusterRateLimitTests(ClusterRateLimitTests.Fixture fixture,
             var metrics = await edge.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
             Assert.Contains(metrics.Split('\n'), line => line.StartsWith("gateway_ratelimit_backend_failures_total", StringComparison.Ordinal) && line.Contains("outcome=\"admitted\"", StringComparison.Ordinal));
 
-            await File.WriteAllTextAsync(cluster.ConfigPath, Yaml(upstream, "exact", "closed", requests: Requests + 1));
+            await File.WriteAllTextAsync(cluster.ConfigPath, Yaml(fixture.Upstream, "exact", "closed", requests: Requests + 1));
             await WaitForPolicyAsync(edge, $"q={Requests + 1}");
             var closed = await SampleAsync(edge, "198.51.100.21", count: 10);
             Assert.All(closed, s => Assert.Equal(HttpStatusCode.ServiceUnavailable, s.Status));
@@ -94,6 +99,9 @@ public sealed class ClusterRateLimitTests(ClusterRateLimitTests.Fixture fixture,
             {
                 silo.Process.Signal(ChildProcess.SigCont);
             }
+
+            // The cluster is whole again: every edge calls a grain (its readiness check does).
+            await Task.WhenAll(cluster.Edges.Select(e => e.WaitReadyAsync(TimeSpan.FromSeconds(30))));
         }
     }
 

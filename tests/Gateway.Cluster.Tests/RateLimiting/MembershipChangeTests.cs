@@ -51,9 +51,11 @@ public sealed class MembershipChangeTests(MembershipChangeTests.Fixture fixture,
         await ClusterRateLimitTests.WarmUpAsync(cluster, $"198.51.100.{firstClient + 50}");
         var clients = Enumerable.Range(firstClient, 12).Select(i => $"203.0.113.{i}").ToList();
 
-        var run = await LoadRun.RunAsync(cluster.Edges, clients, "/api/load", TimeSpan.FromSeconds(10), workers: 16, during: async _ =>
+        // The silo goes 2 s into the run; the 5 s after it cover its death or leave (about 1 s either way with the
+        // cluster's membership settings and a 1 s drain) and the buckets' reactivation elsewhere.
+        var run = await LoadRun.RunAsync(cluster.Edges, clients, "/api/load", TimeSpan.FromSeconds(7), workers: 16, during: async _ =>
         {
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            await Task.Delay(TimeSpan.FromSeconds(2));
             removeSilo(leaving);
         });
 

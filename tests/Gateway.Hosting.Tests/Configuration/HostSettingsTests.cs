@@ -23,18 +23,20 @@ public sealed class HostSettingsTests
         Assert.Equal(IPAddress.Loopback, settings.AdvertisedIp);
         Assert.Null(settings.SessionTtl);
         Assert.Equal(TimeSpan.Zero, settings.DrainDelay);
+        Assert.Equal(TimeSpan.FromSeconds(10), settings.IAmAliveInterval);
     }
 
     [Fact]
     public void Read_RedisConnection_IsClusteredAndToleratesRedisDown()
     {
-        var settings = HostSettings.Read(Config(("REDIS_CONNECTION", "127.0.0.1:6390"), ("REDIS_PASSWORD", "s3cret"), ("SESSION_TTL", "90")));
+        var settings = HostSettings.Read(Config(("REDIS_CONNECTION", "127.0.0.1:6390"), ("REDIS_PASSWORD", "s3cret"), ("SESSION_TTL", "90"), ("ORLEANS_IAMALIVE_INTERVAL", "2s")));
 
         Assert.False(settings.IsEmbedded);
         Assert.False(settings.Redis!.AbortOnConnectFail);
         Assert.Equal("s3cret", settings.Redis.Password);
         Assert.Equal(TimeSpan.FromSeconds(90), settings.SessionTtl);
         Assert.Equal(TimeSpan.FromSeconds(5), settings.DrainDelay);
+        Assert.Equal(TimeSpan.FromSeconds(2), settings.IAmAliveInterval);
     }
 
     [Fact]
@@ -45,10 +47,11 @@ public sealed class HostSettingsTests
             ("ORLEANS_GATEWAY_PORT", "abc"),
             ("ORLEANS_ADVERTISED_IP", "not-an-ip"),
             ("SESSION_TTL", "forever"),
-            ("SHUTDOWN_DRAIN_DELAY", "later"))));
+            ("SHUTDOWN_DRAIN_DELAY", "later"),
+            ("ORLEANS_IAMALIVE_INTERVAL", "100ms"))));
 
         Assert.Equal(
-            ["ORLEANS_ADVERTISED_IP", "ORLEANS_GATEWAY_PORT", "ORLEANS_SILO_PORT", "SESSION_TTL", "SHUTDOWN_DRAIN_DELAY"],
+            ["ORLEANS_ADVERTISED_IP", "ORLEANS_GATEWAY_PORT", "ORLEANS_IAMALIVE_INTERVAL", "ORLEANS_SILO_PORT", "SESSION_TTL", "SHUTDOWN_DRAIN_DELAY"],
             ex.Errors.Select(e => e.Key).Order(StringComparer.Ordinal));
     }
 
