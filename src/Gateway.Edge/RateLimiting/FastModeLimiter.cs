@@ -20,8 +20,7 @@ internal sealed class FastModeLimiter(IGrainFactory grains, EdgeClock clock, Bac
 
     public async ValueTask<RateLimitDecision> AcquireAsync(string policyName, string clientKey, RateLimitRate rate, TimeSpan budget, CancellationToken cancellationToken)
     {
-        // Keyed by the pair: the grain key string is built once, when a bucket's slot is created, not per request.
-        var slot = _slots.GetOrAdd(new SlotKey(policyName, clientKey), static key => new LeaseSlot(RateLimitKeys.Bucket(key.Policy, key.Client)));
+        var slot = SlotOf(policyName, clientKey);
         var bucket = slot.Bucket;
         var started = clock.NowTicks;
         SweepSlots(started);
@@ -70,6 +69,24 @@ internal sealed class FastModeLimiter(IGrainFactory grains, EdgeClock clock, Bac
         }
     }
 
+    /// <summary>
+    /// Charges <paramref name="spent"/> requests the local bucket admitted to the bucket's leases: they are paid out of
+    /// tokens this edge holds or receives next, so a lease that was on its way during the outage admits only what is left.
+    /// </summary>
+    public void Charge(string policyName, string clientKey, long spent)
+    {
+        var slot = SlotOf(policyName, clientKey);
+        lock (slot.Gate)
+        {
+            slot.Debt += spent;
+            slot.PayDebt(clock.NowTicks);
+        }
+    }
+
+    // Keyed by the pair: the grain key string is built once, when a bucket's slot is created, not per request.
+    private LeaseSlot SlotOf(string policyName, string clientKey) =>
+        _slots.GetOrAdd(new SlotKey(policyName, clientKey), static key => new LeaseSlot(RateLimitKeys.Bucket(key.Policy, key.Client)));
+
     /// <summary>Refill before running dry: at half the last lease, or in the last quarter of its life.</summary>
     private static bool NeedsRefill(LeaseSlot slot, long now) =>
         slot.Next.Tokens == 0
@@ -84,7 +101,7 @@ internal sealed class FastModeLimiter(IGrainFactory grains, EdgeClock clock, Bac
         slot.ObservedRate = slot.LastLeaseAt == 0 ? seen : (0.5 * slot.ObservedRate) + (0.5 * seen);
         slot.UsedSinceLease = 0;
         slot.LastLeaseAt = sentAt;
-        var want = Math.Clamp((long)Math.Ceiling(slot.ObservedRate * RateLimitRate.MaxLeaseTicks * 1.25) + 1, 1, rate.MaxLease);
+        var want = Math.Clamp((long)Math.Ceiling(slot.ObservedRate * RateLimitRate.MaxLeaseTicks * 1.25) + 1 + slot.Debt, 1, rate.MaxLease);
         long returning = 0;
         if (slot.ReturnTokens > 0 && sentAt - slot.ReturnTakenAt <= RateLimitRate.MaxReturnAgeTicks)
         {
@@ -113,6 +130,7 @@ internal sealed class FastModeLimiter(IGrainFactory grains, EdgeClock clock, Bac
                     slot.GrainRemaining = grant.Remaining;
                     slot.LastGrant = grant.Granted;
                     slot.Add(new Lease { Tokens = grant.Granted, ExpiresAt = sentAt + RateLimitRate.MaxLeaseTicks, TakenAt = sentAt }, now);
+                    slot.PayDebt(now);
                     // An emptied bucket answers 429 here until its next token, also for requests that found this lease spent.
                     slot.DenyUntil = grant.Remaining == 0 ? sentAt + grant.WaitTicks : 0;
                 }

@@ -67,10 +67,11 @@ internal sealed class GrainRateLimiter : IRateLimiter
     {
         ArgumentNullException.ThrowIfNull(policy);
         var rate = RateOf(policy);
-        var decision = _config.Current.RateLimit.Mode == RateLimitMode.Fast
+        var fast = _config.Current.RateLimit.Mode == RateLimitMode.Fast;
+        var decision = fast
             ? _fast.AcquireAsync(policyName, clientKey, rate, budget, cancellationToken)
             : _exact.AcquireAsync(RateLimitKeys.Bucket(policyName, clientKey), rate, budget, cancellationToken);
-        var request = new PendingDecision(policyName, policy, clientKey, onBackendFailure);
+        var request = new PendingDecision(policyName, policy, clientKey, onBackendFailure, fast);
         return decision.IsCompletedSuccessfully
             ? ValueTask.FromResult(Decide(decision.Result, request))
             : DecideAsync(decision, request);
@@ -126,12 +127,20 @@ internal sealed class GrainRateLimiter : IRateLimiter
         return decision with { Allowed = admitted };
     }
 
-    /// <summary>Charges what the local bucket admitted to the grain (best effort, in the background) and lowers the local bucket.</summary>
+    /// <summary>
+    /// Charges what the local bucket admitted and lowers the local bucket. Fast mode pays it out of this edge's leases
+    /// (a lease the grain granted during the outage would otherwise be spent on top); exact mode charges the grain
+    /// (best effort, in the background).
+    /// </summary>
     private void Reconcile(PendingDecision request, RateLimitDecision decision)
     {
         var bucket = RateLimitKeys.Bucket(request.PolicyName, request.ClientKey);
         var spent = _local.Reconcile(bucket, request.Policy, decision.Remaining, create: LocalRecently);
-        if (spent > 0)
+        if (spent > 0 && request.Fast)
+        {
+            _fast.Charge(request.PolicyName, request.ClientKey, spent);
+        }
+        else if (spent > 0)
         {
             _ = ChargeAsync(bucket, RateOf(request.Policy), spent);
         }
@@ -152,7 +161,7 @@ internal sealed class GrainRateLimiter : IRateLimiter
     }
 
     /// <summary>What a decision was asked for, kept until the grains' answer (or its absence) is known.</summary>
-    private readonly record struct PendingDecision(string PolicyName, RateLimitPolicy Policy, string ClientKey, BackendFailureMode OnBackendFailure);
+    private readonly record struct PendingDecision(string PolicyName, RateLimitPolicy Policy, string ClientKey, BackendFailureMode OnBackendFailure, bool Fast);
 }
 
 /// <summary>How the mode limiters report a grain that did not answer: a logged, undecided answer.</summary>

@@ -48,6 +48,12 @@ internal sealed class LeaseSlot(string bucket)
 
     public long LastUse;
 
+    /// <summary>
+    /// Requests this edge admitted on its local bucket while the grain did not answer, not yet paid for: paid out of
+    /// tokens this edge holds (already taken from the grain) before any of them admits a request.
+    /// </summary>
+    public long Debt;
+
     /// <summary>Takes one leased token if a lease is valid at <paramref name="now"/>.</summary>
     public bool TryTake(long now)
     {
@@ -71,6 +77,16 @@ internal sealed class LeaseSlot(string bucket)
         return true;
     }
 
+    /// <summary>Pays <see cref="Debt"/> out of the tokens held: valid leases first, then expired ones due back to the grain.</summary>
+    public void PayDebt(long now)
+    {
+        Pay(ref Active, now);
+        Pay(ref Next, now);
+        var paid = Math.Min(Debt, ReturnTokens);
+        ReturnTokens -= paid;
+        Debt -= paid;
+    }
+
     /// <summary>Tokens this edge still holds.</summary>
     public long Held(long now) =>
         (now < Active.ExpiresAt ? Active.Tokens : 0) + (now < Next.ExpiresAt ? Next.Tokens : 0);
@@ -92,6 +108,16 @@ internal sealed class LeaseSlot(string bucket)
         {
             Retire(ref Active);
             Active = lease;
+        }
+    }
+
+    private void Pay(ref Lease lease, long now)
+    {
+        if (Debt > 0 && lease.Tokens > 0 && now < lease.ExpiresAt)
+        {
+            var paid = Math.Min(Debt, lease.Tokens);
+            lease.Tokens -= paid;
+            Debt -= paid;
         }
     }
 

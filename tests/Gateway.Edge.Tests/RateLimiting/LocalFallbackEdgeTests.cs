@@ -1,7 +1,10 @@
 using System.Net;
+using System.Reflection;
 using Gateway.Edge.RateLimiting;
 using Gateway.Edge.Tests.Infrastructure;
 using Gateway.Edge.Tests.Sessions;
+using Gateway.Grains.Contracts;
+using Gateway.Grains.RateLimiting;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Observability;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,7 +12,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Gateway.Edge.Tests.RateLimiting;
 
-/// <summary>An embedded edge whose rate-limit grains never answer, with the default <c>on_backend_failure</c>.</summary>
+/// <summary>An embedded edge whose rate-limit grains do not answer in time, with the default <c>on_backend_failure</c>.</summary>
 public sealed class LocalFallbackEdgeTests
 {
     [Fact]
@@ -47,5 +50,113 @@ public sealed class LocalFallbackEdgeTests
         Assert.True(denied.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         Assert.Contains(metrics.Split('\n'), line => line.StartsWith("gateway_ratelimit_backend_failures_total{", StringComparison.Ordinal) && line.Contains("outcome=\"local_admitted\"", StringComparison.Ordinal) && line.EndsWith(" 3", StringComparison.Ordinal));
         Assert.Contains(metrics.Split('\n'), line => line.StartsWith("gateway_ratelimit_backend_failures_total{", StringComparison.Ordinal) && line.Contains("outcome=\"local_denied\"", StringComparison.Ordinal) && line.EndsWith(" 1", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Proxy_FastModeLeaseAnsweredAfterTheBudget_LocalAdmissionIsPaidFromTheLeasesNotAdmittedTwice()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var shards = new LateLeaseShards();
+        await using var edge = await TestEdge.StartAsync(
+            $$"""
+            upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
+            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo, ratelimit: { requests: 3, period: 60s } } ]
+            ratelimit: { mode: fast }
+            """,
+            services => services.AddSingleton<IRateLimiter>(sp => new GrainRateLimiter(
+                shards.Grains,
+                sp.GetRequiredService<GatewayConfigStore>(),
+                sp.GetRequiredService<GatewayMetrics>(),
+                TimeProvider.System,
+                new EdgeShare(),
+                NullLogger<GrainRateLimiter>.Instance)));
+
+        var statuses = new List<HttpStatusCode>();
+        using (var first = await edge.Client.GetAsync(new Uri("/api/x", UriKind.Relative)))
+        {
+            statuses.Add(first.StatusCode);
+        }
+
+        // The lease asked for by the first request now arrives, taken from the grain's bucket after the local decision.
+        shards.ReleaseFirstLease();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await edge.Client.GetAsync(new Uri("/api/x", UriKind.Relative));
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+}
+
+/// <summary>
+/// Rate-limit shards over one table of real buckets, where the first lease request is answered only when the test
+/// releases it (a grain that missed the budget, then answered) and charges (batch calls) are never answered.
+/// </summary>
+public sealed class LateLeaseShards
+{
+    private readonly Dictionary<string, GcraBucket> _buckets = new(StringComparer.Ordinal);
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _leases;
+
+    public LateLeaseShards()
+    {
+        var factory = DispatchProxy.Create<IGrainFactory, Factory>();
+        ((Factory)factory).Shards = this;
+        Grains = factory;
+    }
+
+    public IGrainFactory Grains { get; }
+
+    /// <summary>Lets the first lease request answer now, from the bucket as it is at this moment.</summary>
+    public void ReleaseFirstLease() => _release.TrySetResult();
+
+    private Task<RateLimitGrant> Lease(string bucket, RateLimitRate rate, long want, long returning) =>
+        Interlocked.Increment(ref _leases) == 1
+            ? _release.Task.ContinueWith(_ => Take(bucket, rate, want, returning), TaskScheduler.Default)
+            : Task.FromResult(Take(bucket, rate, want, returning));
+
+    private RateLimitGrant Take(string bucket, RateLimitRate rate, long want, long returning)
+    {
+        lock (_buckets)
+        {
+            var now = DateTime.UtcNow.Ticks;
+            if (!_buckets.TryGetValue(bucket, out var gcra))
+            {
+                gcra = _buckets[bucket] = new GcraBucket();
+            }
+
+            gcra.Return(rate, now, returning);
+            return gcra.Grant(rate, now, gcra.TakeUpTo(rate, now, Math.Min(want, rate.MaxLease)));
+        }
+    }
+
+    public class Factory : DispatchProxy
+    {
+        public LateLeaseShards? Shards { get; set; }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            if (targetMethod?.ReturnType != typeof(IRateLimitShardGrain))
+            {
+                throw new NotSupportedException(targetMethod?.Name);
+            }
+
+            var shard = DispatchProxy.Create<IRateLimitShardGrain, Shard>();
+            ((Shard)shard).Shards = Shards;
+            return shard;
+        }
+    }
+
+    public class Shard : DispatchProxy
+    {
+        public LateLeaseShards? Shards { get; set; }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => targetMethod?.Name switch
+        {
+            nameof(IRateLimitShardGrain.LeaseAsync) => new ValueTask<RateLimitGrant>(Shards!.Lease((string)args![0]!, (RateLimitRate)args[1]!, (long)args[2]!, (long)args[3]!)),
+            nameof(IRateLimitShardGrain.AcquireBatchAsync) => new ValueTask<RateLimitGrants>(new TaskCompletionSource<RateLimitGrants>().Task),
+            _ => throw new NotSupportedException(targetMethod?.Name),
+        };
     }
 }
