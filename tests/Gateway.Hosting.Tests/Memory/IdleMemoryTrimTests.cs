@@ -72,4 +72,40 @@ public sealed class IdleMemoryTrimTests
 
         Assert.Equal(0, _collections);
     }
+
+    [Fact]
+    public void Check_IdleAfterGrowthBelowOldBound_Collects()
+    {
+        var trim = Trim();
+        trim.Check();
+
+        // A burst that grew this process by a little more than Growth (each of two silos, 20 MiB each).
+        _allocated += 100 * MiB;
+        _committed += 20 * MiB;
+        Assert.False(trim.Check());
+
+        _allocated += MiB;
+        Assert.True(trim.Check());
+        Assert.Equal(1, _collections);
+    }
+
+    [Fact]
+    public void Check_GrowthAfterTrimCountsFromTrimmedSize_CollectsAgain()
+    {
+        var trim = Trim();
+        trim.Check();
+        _allocated += 500 * MiB;
+        _committed = 200 * MiB;
+        trim.Check();
+        _allocated += MiB;
+        Assert.True(trim.Check());
+
+        // After the trim (110 MiB) a second burst grows the process past 110 + Growth: judged from the trimmed size.
+        _allocated += 200 * MiB;
+        _committed = 110 * MiB + IdleMemoryTrim.Growth + MiB;
+        Assert.False(trim.Check());
+        _allocated += MiB;
+        Assert.True(trim.Check());
+        Assert.Equal(2, _collections);
+    }
 }
