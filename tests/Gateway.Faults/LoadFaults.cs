@@ -26,8 +26,10 @@ public static class LoadFaults
         await FloodDriver.Start(cluster, load, WarmUpKeys, TimeSpan.FromSeconds(20), firstKey: keys + 1).Completion;
         await Task.Delay(WarmUpIdle);
         var baseline = await SiloMiBAsync(cluster);
+        await PrintSiloMemoryAsync(cluster, "baseline");
         var activationsBefore = await SiloActivationsAsync(cluster);
-        var idleReal = await RealClientAsync(load, TimeSpan.FromSeconds(8), null);
+        // 20 s: about 400 requests, so the idle p99 is not just the second-slowest of a handful.
+        var idleReal = await RealClientAsync(load, TimeSpan.FromSeconds(20), null);
 
         var floodStart = load.Now;
         var peak = baseline;
@@ -46,9 +48,11 @@ public static class LoadFaults
         var (floodKeys, floodFailed) = await flood.Completion;
         await sampler;
         var floodSeconds = load.Now - floodStart;
+        await PrintSiloMemoryAsync(cluster, "flood over");
 
         await Task.Delay(idle);
         var after = await SiloMiBAsync(cluster);
+        await PrintSiloMemoryAsync(cluster, "after the idle");
         var activationsAfter = await SiloActivationsAsync(cluster);
         var growth = Math.Max(0, peak - baseline);
         var memoryBack = after <= baseline + Math.Max(32, 0.25 * growth);
@@ -196,6 +200,20 @@ public static class LoadFaults
             $"normal clients' p99 {Text.F(before.P99(), "0")} ms before, {Text.F(during.P99(), "0")} ms with the connections held; slow-header clients: {closed}",
             "served; Kestrel limits documented",
             during.Failures.Count == 0 && refused == 0);
+    }
+
+    /// <summary>Each silo's RSS and GC-committed memory, and the idle trims it logged (event 11): printed, to tell what stayed.</summary>
+    private static async Task PrintSiloMemoryAsync(FaultCluster cluster, string when)
+    {
+        foreach (var silo in cluster.LiveSilos.ToList())
+        {
+            var committed = await FaultCluster.MetricAsync(silo, "dotnet_gc_last_collection_memory_committed_size_bytes") / (1024 * 1024);
+            var trims = silo.Process.Output.Count(l => l.Contains("Memory.IdleMemoryTrim", StringComparison.Ordinal));
+            var last = silo.Process.Output.LastOrDefault(l => l.Contains("Memory.IdleMemoryTrim", StringComparison.Ordinal)) is { } line && line.Contains("\"message\":\"", StringComparison.Ordinal)
+                ? $" (last: {line.Split("\"message\":\"")[1].Split('"')[0]})"
+                : string.Empty;
+            Console.WriteLine($"    {when}: {silo.Process.Name} RSS {Text.F(await FaultCluster.ResidentMiBAsync(silo), "0")} MiB, GC committed {Text.F(committed, "0")} MiB, {trims} idle trims so far{last}");
+        }
     }
 
     private static async Task<double> SiloMiBAsync(FaultCluster cluster)

@@ -9,16 +9,22 @@ public sealed class IdleMemoryTrimTests
     private const long MiB = 1L << 20;
     private long _allocated;
     private long _committed = 100 * MiB;
+    private long _resident = 300 * MiB;
     private int _collections;
 
     private IdleMemoryTrim Trim() => new(
         new FakeTimeProvider(),
         NullLogger<IdleMemoryTrim>.Instance,
-        new IdleMemoryTrim.Gc(() => _allocated, () => _committed, () =>
-        {
-            _collections++;
-            _committed = 110 * MiB;
-        }));
+        new IdleMemoryTrim.Gc(
+            () => _allocated,
+            () => _committed,
+            () =>
+            {
+                _collections++;
+                _committed = 110 * MiB;
+                _resident = 300 * MiB;
+            },
+            () => _resident));
 
     [Fact]
     public void Check_IdleAfterGrowth_CollectsOnce()
@@ -107,5 +113,36 @@ public sealed class IdleMemoryTrimTests
         _allocated += MiB;
         Assert.True(trim.Check());
         Assert.Equal(2, _collections);
+    }
+
+    [Fact]
+    public void Check_IdleAfterResidentGrowthOnly_Collects()
+    {
+        var trim = Trim();
+        trim.Check();
+
+        // The GC's own memory barely moved, the process's resident set grew (native memory of the burst).
+        _allocated += 10 * MiB;
+        _committed += MiB;
+        _resident += IdleMemoryTrim.ResidentGrowth + MiB;
+
+        Assert.True(trim.Check());
+        Assert.Equal(1, _collections);
+    }
+
+    [Fact]
+    public void Check_ResidentGrowthWithinBound_DoesNotCollect()
+    {
+        var trim = Trim();
+        trim.Check();
+        _resident += IdleMemoryTrim.ResidentGrowth;
+
+        for (var i = 0; i < 5; i++)
+        {
+            _allocated += MiB;
+            Assert.False(trim.Check());
+        }
+
+        Assert.Equal(0, _collections);
     }
 }
