@@ -57,6 +57,7 @@ public sealed class FaultCluster : IAsyncDisposable
           - { id: hot, path: "/api/hot/{**rest}", upstream: echo, ratelimit: { requests: {{HotRequests}}, period: 1s, burst: {{HotRequests}} } }
           - { id: cold, path: "/api/cold/{**rest}", upstream: echo, ratelimit: { requests: {{ColdBurst}}, period: 60s, burst: {{ColdBurst}} } }
           - { id: flood, path: "/api/flood/{**rest}", upstream: echo, ratelimit: { requests: {{FloodRequests}}, period: 1s, burst: {{FloodRequests}} } }
+          - { id: open, path: "/api/open/{**rest}", upstream: echo, ratelimit: off }
         session:
           secure_cookie: false
           login: { upstream: echo, path: /auth/verify }

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Gateway.Faults;
 
 /// <summary>
 /// Sends the key flood: every request a client key never sent before, spread over every edge. With <c>wrk</c> on the PATH
-/// it runs one wrk process per edge (one thread, <see cref="WrkConnections"/> connections, <c>flood.lua</c>): an
+/// it runs one wrk process per edge (one thread, <see cref="WrkConnections"/> connections, <c>flood.lua</c>, paced so
+/// the keys go out evenly over the time given, as "100k keys in 60 s" says, not as fast as the edges answer): an
 /// HttpClient loop costs the shared 2-core machine more CPU per request than the edges do, and reached only about
 /// 570 keys a second. Without wrk it falls back to <see cref="ClientLoops"/> HttpClient loops.
 /// </summary>
@@ -14,6 +16,9 @@ internal sealed partial class FloodDriver
 {
     private const int WrkConnections = 48;
     private const int ClientLoops = 96;
+
+    /// <summary>How much longer than its limit a paced wrk may run before it stops with the keys it reached.</summary>
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(15);
 
     private FloodDriver(Task<(int Keys, int Failed)> completion, string description)
     {
@@ -33,7 +38,7 @@ internal sealed partial class FloodDriver
         var edges = cluster.LiveEdges.ToList();
         return wrk is null
             ? new FloodDriver(ClientLoopsAsync(load, keys, limit, firstKey), $"{ClientLoops} HttpClient connections")
-            : new FloodDriver(WrkAsync(wrk, edges, keys, limit, firstKey), $"wrk, {WrkConnections} connections per edge");
+            : new FloodDriver(WrkAsync(wrk, edges, keys, limit, firstKey), $"wrk paced to {keys / limit.TotalSeconds:0}/s, {WrkConnections} connections per edge");
     }
 
     private static async Task<(int Keys, int Failed)> WrkAsync(string wrk, List<EdgeNode> edges, int keys, TimeSpan limit, int firstKey)
@@ -53,25 +58,36 @@ internal sealed partial class FloodDriver
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+
+        // Paced at count / limit per second; -d is only the upper bound (wrk waits out its -d even when every thread has
+        // stopped, so the driver ends it once the thread's line says the last key was answered).
+        var rate = count / limit.TotalSeconds;
         foreach (var argument in new[]
         {
-            "-t1", $"-c{WrkConnections}", $"-d{(int)limit.TotalSeconds}s", "--timeout", "10s", "-s", script,
+            "-t1", $"-c{WrkConnections}", $"-d{(int)(limit + Grace).TotalSeconds}s", "--timeout", "10s", "-s", script,
             new Uri(edge, "/api/flood/x").ToString(), "--", first.ToString(CultureInfo.InvariantCulture), count.ToString(CultureInfo.InvariantCulture),
+            rate.ToString("0.###", CultureInfo.InvariantCulture),
         })
         {
             info.ArgumentList.Add(argument);
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException("wrk did not start");
-        using var timeout = new CancellationTokenSource(limit + TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(limit + Grace + TimeSpan.FromSeconds(30));
         try
         {
-            var output = await process.StandardOutput.ReadToEndAsync(timeout.Token);
-            await process.WaitForExitAsync(timeout.Token);
-            var match = Summary().Match(output);
-            return match.Success
-                ? (int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture))
-                : throw new InvalidOperationException($"wrk printed no summary: {output} {await process.StandardError.ReadToEndAsync(CancellationToken.None)}");
+            var output = new StringBuilder();
+            while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+            {
+                output.AppendLine(line);
+                var match = Summary().Match(line);
+                if (match.Success)
+                {
+                    return (int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture));
+                }
+            }
+
+            throw new InvalidOperationException($"wrk printed no summary: {output} {await process.StandardError.ReadToEndAsync(CancellationToken.None)}");
         }
         finally
         {

@@ -103,6 +103,9 @@ internal static class Report
         text.AppendLine("- \"Redis stopped\" freezes `redis-server` with SIGSTOP, so it comes back with its data; the next row kills it and");
         text.AppendLine("  starts it empty. Each scenario leaves the cluster whole (a killed or frozen silo is replaced by a new one).");
         text.AppendLine("- The machine is shared and small: latencies are comparable only within a row.");
+        text.AppendLine("- The key flood is paced: its keys go out evenly over the stated time (wrk with a per-request delay), not as fast as");
+        text.AppendLine("  the edges answer. The real client's figures come with those of a route without a limit, asked right after each of");
+        text.AppendLine("  its requests, so the share of its p99 that is the machine rather than the limiter shows.");
         text.AppendLine("- The CI subset (`tests/Gateway.Cluster.Tests/Reliability`) runs the kill -9, SIGSTOP, rolling restart, Redis outage and");
         text.AppendLine("  cold clients scenarios, shorter, on one shared cluster, and asserts the must-hold column. `scripts/test.sh` runs it");
         text.AppendLine("  last, alone on the machine; `scripts/faults.sh subset` runs it by itself.");
