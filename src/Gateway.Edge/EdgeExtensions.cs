@@ -108,7 +108,7 @@ public static partial class EdgeExtensions
             proxy.UseMiddleware<SessionMiddleware>(); // before rate limiting: the session's tier selects the policy
             proxy.UseMiddleware<RateLimitMiddleware>();
             proxy.UseGatewayRequestLimits();
-            proxy.UseMiddleware<ForwarderErrorMiddleware>();
+            proxy.UseMiddleware<UpstreamStartMiddleware>();
             proxy.UseMiddleware<RetryMiddleware>(); // around load balancing: a retry picks another destination
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();

@@ -9,19 +9,6 @@ using Yarp.ReverseProxy.Model;
 namespace Gateway.Edge.Routing;
 
 /// <summary>
-/// Runs inside YARP's proxy pipeline around the forwarder: notes when the upstream call starts. What follows the call
-/// (<see cref="UpstreamOutcomes"/>) runs in the telemetry step's async step, so this step adds none of its own.
-/// </summary>
-internal sealed class ForwarderErrorMiddleware(RequestDelegate next, TimeProvider time)
-{
-    public Task InvokeAsync(HttpContext context)
-    {
-        context.GatewayRequest().UpstreamStarted = time.GetTimestamp();
-        return next(context);
-    }
-}
-
-/// <summary>
 /// After a proxied request's upstream call (called by the telemetry step once the proxy pipeline returned): times the
 /// upstream, and turns forwarding failures into the contract's problem+json answers (502 unreachable, 503 no healthy
 /// destination, 504 timeout), counting each in <c>gateway_upstream_errors_total{upstream,kind}</c>.
