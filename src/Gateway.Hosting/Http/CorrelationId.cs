@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
 
 namespace Gateway.Hosting.Http;
 
@@ -28,8 +29,40 @@ public static class CorrelationId
         return true;
     }
 
-    /// <summary>A new id: 32 lower-case hex digits.</summary>
-    public static string New() => Guid.NewGuid().ToString("N");
+    /// <summary>Random bytes per id (32 hex digits).</summary>
+    private const int IdBytes = 16;
+
+    /// <summary>Random bytes a thread takes from the system at once: 32 ids per system call.</summary>
+    private const int BlockBytes = 32 * IdBytes;
+
+    [ThreadStatic]
+    private static byte[]? _randomBlock;
+
+    [ThreadStatic]
+    private static int _randomUsed;
+
+    /// <summary>
+    /// A new id: 32 lower-case hex digits of cryptographically secure random bytes. Each thread takes them from the
+    /// system 32 ids at a time (<c>Guid.NewGuid</c> read <c>/dev/urandom</c> once per id: a system call per request) and
+    /// clears the bytes it used.
+    /// </summary>
+    public static string New()
+    {
+        var block = _randomBlock;
+        var used = _randomUsed;
+        if (block is null || used > block.Length - IdBytes)
+        {
+            block ??= _randomBlock = new byte[BlockBytes];
+            RandomNumberGenerator.Fill(block);
+            used = 0;
+        }
+
+        _randomUsed = used + IdBytes;
+        var bytes = block.AsSpan(used, IdBytes);
+        var id = Convert.ToHexStringLower(bytes);
+        bytes.Clear();
+        return id;
+    }
 
     /// <summary>The request's id, as <see cref="CorrelationIdMiddleware"/> (or <see cref="Set"/>) settled it; null before.</summary>
     public static string? Get(Microsoft.AspNetCore.Http.HttpContext context) => context?.Features.Get<CorrelationScope>()?.Id;

@@ -23,7 +23,8 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
 
     internal static readonly JsonWriterOptions WriterOptions = new() { Indented = false, SkipValidation = true };
 
-    private const string TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+    /// <summary><c>yyyy-MM-ddTHH:mm:ss.fffZ</c>.</summary>
+    internal const int TimestampLength = 24;
 
     private static readonly JsonEncodedText TimestampName = JsonEncodedText.Encode("timestamp");
     private static readonly JsonEncodedText LevelName = JsonEncodedText.Encode("level");
@@ -70,9 +71,9 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
         }
 
         writer.WriteStartObject();
-        Span<byte> timestamp = stackalloc byte[32];
-        now.UtcDateTime.TryFormat(timestamp, out var length, TimestampFormat, CultureInfo.InvariantCulture);
-        writer.WriteString(TimestampName, timestamp[..length]);
+        Span<byte> timestamp = stackalloc byte[TimestampLength];
+        FormatTimestamp(now.UtcDateTime, timestamp);
+        writer.WriteString(TimestampName, timestamp);
         writer.WriteString(LevelName, LevelValue(logEntry.LogLevel));
         writer.WriteString(CategoryName, logEntry.Category);
         if (entry is null)
@@ -132,6 +133,40 @@ public sealed class JsonLineFormatter(TimeProvider time) : ConsoleFormatter(Form
         writer.WriteEndObject();
         writer.Flush();
         return true;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="utc"/> as <c>yyyy-MM-ddTHH:mm:ss.fffZ</c> into the first <see cref="TimestampLength"/> bytes
+    /// of <paramref name="destination"/>: digit by digit, as a custom format string is parsed again on every line.
+    /// </summary>
+    internal static void FormatTimestamp(DateTime utc, Span<byte> destination)
+    {
+        var (year, month, day) = utc;
+        var timeOfDay = utc.Ticks % TimeSpan.TicksPerDay;
+        var d = destination[..TimestampLength];
+        Digits(d[..4], year);
+        d[4] = (byte)'-';
+        Digits(d[5..7], month);
+        d[7] = (byte)'-';
+        Digits(d[8..10], day);
+        d[10] = (byte)'T';
+        Digits(d[11..13], (int)(timeOfDay / TimeSpan.TicksPerHour));
+        d[13] = (byte)':';
+        Digits(d[14..16], (int)(timeOfDay / TimeSpan.TicksPerMinute % 60));
+        d[16] = (byte)':';
+        Digits(d[17..19], (int)(timeOfDay / TimeSpan.TicksPerSecond % 60));
+        d[19] = (byte)'.';
+        Digits(d[20..23], (int)(timeOfDay / TimeSpan.TicksPerMillisecond % 1000));
+        d[23] = (byte)'Z';
+
+        static void Digits(Span<byte> span, int value)
+        {
+            for (var i = span.Length - 1; i >= 0; i--)
+            {
+                span[i] = (byte)('0' + (value % 10));
+                value /= 10;
+            }
+        }
     }
 
     private static void WriteFields(Utf8JsonWriter writer, IEnumerable<KeyValuePair<string, object?>> fields, List<string> written)

@@ -32,4 +32,14 @@ public sealed class CorrelationIdTests
         Assert.True(CorrelationId.IsValid(a));
         Assert.NotEqual(a, b);
     }
+
+    [Fact]
+    public void New_IdsAcrossSeveralRandomBlocks_Are32LowerHexDigitsAndDistinct()
+    {
+        // A thread takes random bytes for 32 ids at a time: 100 ids cross three refills.
+        var ids = Enumerable.Range(0, 100).Select(_ => CorrelationId.New()).ToList();
+
+        Assert.All(ids, id => Assert.Matches("^[0-9a-f]{32}$", id));
+        Assert.Equal(ids.Count, ids.Distinct(StringComparer.Ordinal).Count());
+    }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Gateway.Hosting.Observability;
 using Microsoft.Extensions.Logging;
@@ -45,5 +47,21 @@ public sealed class JsonLineFormatterTests
         Assert.Equal("abc-123", root.GetProperty("correlation_id").GetString());
         Assert.Equal("2026-11-27T08:30:15.250Z", root.GetProperty("timestamp").GetString());
         Assert.False(root.TryGetProperty("{OriginalFormat}", out _));
+    }
+
+    [Theory]
+    [InlineData("2026-11-27T08:30:15.2500000Z")]
+    [InlineData("0001-01-01T00:00:00.0000000Z")]
+    [InlineData("2024-02-29T23:59:59.9999999Z")]
+    [InlineData("9999-12-31T23:59:59.9999999Z")]
+    [InlineData("2000-01-01T00:00:00.0010000Z")]
+    public void FormatTimestamp_Instants_MatchTheCustomFormatString(string instant)
+    {
+        var utc = DateTime.Parse(instant, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+        var bytes = new byte[JsonLineFormatter.TimestampLength];
+
+        JsonLineFormatter.FormatTimestamp(utc, bytes);
+
+        Assert.Equal(utc.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture), Encoding.ASCII.GetString(bytes));
     }
 }
