@@ -12,7 +12,7 @@ namespace Gateway.Edge.RateLimiting;
 /// has waited <see cref="ExactCallLimits.MaxWaitBudgets"/> budgets in all, the decision says so
 /// (<see cref="RateLimitDecision.BackendUnavailable"/>) and the caller applies <c>on_backend_failure</c>.
 /// </summary>
-internal sealed class ExactModeLimiter
+internal sealed partial class ExactModeLimiter
 {
     /// <summary>Most requests one batched call carries.</summary>
     private const int MaxBatch = 1024;
@@ -58,23 +58,54 @@ internal sealed class ExactModeLimiter
             return new RateLimitDecision(false, 0, retryAfter, false);
         }
 
-        // No call in flight for this shard: ask at once, alone. Otherwise wait for the next batched call.
+        // No call in flight for this shard and nothing owed to it: ask at once, alone. Otherwise wait for the next
+        // batched call (which carries the debts first).
         var lane = _lanes[RateLimitKeys.Shard(bucket)];
         ExactWaiter? waiter = null;
+        var pump = false;
         lock (lane.Gate)
         {
-            if (lane.Busy)
+            if (lane.Busy || lane.Debts is not null)
             {
                 waiter = new ExactWaiter(bucket, rate, budget);
                 lane.Pending.Add(waiter);
+                pump = !lane.Busy;
             }
 
             lane.Busy = true;
         }
 
+        if (pump)
+        {
+            _ = PumpAsync(lane);
+        }
+
         return waiter is null
             ? await AskAloneAsync(lane, bucket, rate, budget, cancellationToken)
             : await AwaitTurnAsync(waiter, started, cancellationToken);
+    }
+
+    /// <summary>
+    /// Owes <paramref name="bucket"/>'s shard <paramref name="spent"/> requests this edge admitted on its local bucket:
+    /// the lane's next call charges them before any later request of this edge is judged (sent at once when the lane is
+    /// idle). A charge made apart from the lane could reach the shard after the next decision, which then spent tokens
+    /// the local bucket had already spent.
+    /// </summary>
+    public void Charge(string bucket, RateLimitRate rate, long spent)
+    {
+        var lane = _lanes[RateLimitKeys.Shard(bucket)];
+        bool pump;
+        lock (lane.Gate)
+        {
+            lane.AddDebt(bucket, rate, spent);
+            pump = !lane.Busy;
+            lane.Busy = true;
+        }
+
+        if (pump)
+        {
+            _ = PumpAsync(lane);
+        }
     }
 
     /// <summary>The uncontended path: one call for one request, awaited directly; whoever queued meanwhile goes next.</summary>
@@ -174,90 +205,5 @@ internal sealed class ExactModeLimiter
     {
         waiter.TrySetCanceled();
         return true;
-    }
-
-    /// <summary>The call in flight is done: hands the lane to the queued requests, or frees it when none wait.</summary>
-    private void HandOver(ExactLane lane)
-    {
-        lock (lane.Gate)
-        {
-            if (lane.Pending.Count == 0)
-            {
-                lane.Busy = false;
-                return;
-            }
-        }
-
-        _ = PumpAsync(lane);
-    }
-
-    /// <summary>Asks for the queued requests, one call at a time, until none wait; each call carries every waiting request (at most <see cref="MaxBatch"/>).</summary>
-    private async Task PumpAsync(ExactLane lane)
-    {
-        var batch = new List<ExactWaiter>();
-        while (true)
-        {
-            batch.Clear();
-            lock (lane.Gate)
-            {
-                var pending = lane.Pending;
-                var taken = 0;
-                for (; taken < pending.Count && batch.Count < MaxBatch; taken++)
-                {
-                    if (!pending[taken].Task.IsCompleted)
-                    {
-                        batch.Add(pending[taken]);
-                    }
-                }
-
-                pending.RemoveRange(0, taken);
-                if (batch.Count == 0 && pending.Count == 0)
-                {
-                    lane.Busy = false;
-                    return;
-                }
-            }
-
-            var sentAt = _clock.NowTicks;
-            var asks = ExactBatch.Group(batch, _denials, sentAt);
-            if (asks.Count == 0)
-            {
-                continue;
-            }
-
-            Counted(asks.Sum(ask => ask.Waiters.Count));
-            Task? call = null;
-            try
-            {
-                var grain = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard);
-                var budget = batch.Max(waiter => waiter.Budget);
-                if (asks.Count == 1 && asks[0].Waiters.Count == 1)
-                {
-                    var ask = asks[0];
-                    call = grain.AcquireAsync(ask.Bucket, ask.Rate).AsTask();
-                    var grant = await AwaitCallAsync((Task<RateLimitGrant>)call, lane, budget, sentAt, CancellationToken.None);
-                    ExactBatch.Complete(ask, _denials, sentAt, grant);
-                }
-                else
-                {
-                    call = grain.AcquireBatchAsync(ExactBatch.Message(asks)).AsTask();
-                    var grants = await AwaitCallAsync((Task<RateLimitGrants>)call, lane, budget, sentAt, CancellationToken.None);
-                    for (var i = 0; i < asks.Count; i++)
-                    {
-                        ExactBatch.Complete(asks[i], _denials, sentAt, grants.Items[i]);
-                    }
-                }
-
-                _limits.Answered(lane, sentAt);
-            }
-            catch (Exception ex)
-            {
-                _limits.Unanswered(lane, call, sentAt);
-                foreach (var waiter in batch)
-                {
-                    waiter.TrySetException(ex);
-                }
-            }
-        }
     }
 }
