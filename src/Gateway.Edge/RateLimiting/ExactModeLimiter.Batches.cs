@@ -17,15 +17,26 @@ internal sealed partial class ExactModeLimiter
             }
         }
 
-        _ = PumpAsync(lane);
+        _slots.WaitFor(lane);
     }
 
-    /// <summary>Asks for the queued requests, one call at a time, until none wait; each call carries every waiting request (at most <see cref="MaxBatch"/>).</summary>
-    private async Task PumpAsync(ExactLane lane)
+    /// <summary>
+    /// Asks for the queued requests, one call at a time, until none wait; each call carries every waiting request (at
+    /// most <see cref="MaxBatch"/>). The first call has <paramref name="slot"/>; each later one takes a slot, or leaves
+    /// the lane waiting for one (<see cref="ExactCallSlots.WaitFor"/>) with its requests queued.
+    /// </summary>
+    private async Task PumpAsync(ExactLane lane, CallSlot slot)
     {
         var batch = new List<ExactWaiter>();
-        while (true)
+        for (var first = true; ; first = false)
         {
+            var next = first ? slot : _slots.TryTake(lane);
+            if (next is null)
+            {
+                _slots.WaitFor(lane);
+                return;
+            }
+
             batch.Clear();
             Dictionary<string, LaneDebt>? debts;
             lock (lane.Gate)
@@ -45,6 +56,7 @@ internal sealed partial class ExactModeLimiter
                 if (batch.Count == 0 && pending.Count == 0 && debts is null)
                 {
                     lane.Busy = false;
+                    next.Release();
                     return;
                 }
             }
@@ -58,6 +70,7 @@ internal sealed partial class ExactModeLimiter
 
             if (asks.Count == 0)
             {
+                next.Release();
                 continue;
             }
 
@@ -71,13 +84,13 @@ internal sealed partial class ExactModeLimiter
                 {
                     var ask = asks[0];
                     call = grain.AcquireAsync(ask.Bucket, ask.Rate).AsTask();
-                    var grant = await AwaitCallAsync((Task<RateLimitGrant>)call, lane, budget, sentAt, CancellationToken.None);
+                    var grant = await AwaitCallAsync((Task<RateLimitGrant>)call, lane, next, budget, sentAt, CancellationToken.None);
                     ExactBatch.Complete(ask, _denials, sentAt, grant);
                 }
                 else
                 {
                     call = grain.AcquireBatchAsync(ExactBatch.Message(asks)).AsTask();
-                    var grants = await AwaitCallAsync((Task<RateLimitGrants>)call, lane, budget, sentAt, CancellationToken.None);
+                    var grants = await AwaitCallAsync((Task<RateLimitGrants>)call, lane, next, budget, sentAt, CancellationToken.None);
                     for (var i = 0; i < asks.Count; i++)
                     {
                         ExactBatch.Complete(asks[i], _denials, sentAt, grants.Items[i]);
@@ -98,6 +111,10 @@ internal sealed partial class ExactModeLimiter
                 {
                     OweAgainUnlessAnswered(lane, debts, call);
                 }
+            }
+            finally
+            {
+                next.Release();
             }
         }
     }

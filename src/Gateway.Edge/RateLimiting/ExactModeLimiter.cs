@@ -23,17 +23,23 @@ internal sealed partial class ExactModeLimiter
     private readonly DenyCache _denials;
     private readonly ExactLane[] _lanes;
     private readonly ExactCallLimits _limits;
+    private readonly ExactCallSlots _slots;
     private long _calls;
     private long _asked;
 
-    /// <summary>Makes the limiter; <paramref name="busyLanes"/> shards with calls in flight make the edge busy (<see cref="ExactCallLimits.BusyLanes"/>).</summary>
-    public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable, int busyLanes = ExactCallLimits.BusyLanes)
+    /// <summary>
+    /// Makes the limiter; <paramref name="busyLanes"/> shards with calls in flight make the edge busy
+    /// (<see cref="ExactCallLimits.BusyLanes"/>); at most <paramref name="maxCalls"/> calls to answering shards are in
+    /// flight at once (<see cref="ExactCallSlots"/>).
+    /// </summary>
+    public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable, int busyLanes = ExactCallLimits.BusyLanes, int maxCalls = ExactCallSlots.MaxCallsInFlight)
     {
         _grains = grains;
         _clock = clock;
         _unavailable = unavailable;
         _denials = new DenyCache(clock);
         _limits = new ExactCallLimits(clock, busyLanes);
+        _slots = new ExactCallSlots(maxCalls, (lane, slot) => _ = PumpAsync(lane, slot));
         _lanes = new ExactLane[RateLimitKeys.ShardCount];
         for (var shard = 0; shard < _lanes.Length; shard++)
         {
@@ -77,12 +83,27 @@ internal sealed partial class ExactModeLimiter
 
         if (pump)
         {
-            _ = PumpAsync(lane);
+            _slots.WaitFor(lane);
+        }
+        else if (waiter is null)
+        {
+            var slot = _slots.TryTake(lane);
+            if (slot is not null)
+            {
+                return await AskAloneAsync(lane, slot, bucket, rate, budget, cancellationToken);
+            }
+
+            // Every slot is taken: this request waits in its lane, whose call goes when a slot frees.
+            waiter = new ExactWaiter(bucket, rate, budget);
+            lock (lane.Gate)
+            {
+                lane.Pending.Add(waiter);
+            }
+
+            _slots.WaitFor(lane);
         }
 
-        return waiter is null
-            ? await AskAloneAsync(lane, bucket, rate, budget, cancellationToken)
-            : await AwaitTurnAsync(waiter, started, cancellationToken);
+        return await AwaitTurnAsync(waiter!, started, cancellationToken);
     }
 
     /// <summary>
@@ -104,12 +125,12 @@ internal sealed partial class ExactModeLimiter
 
         if (pump)
         {
-            _ = PumpAsync(lane);
+            _slots.WaitFor(lane);
         }
     }
 
     /// <summary>The uncontended path: one call for one request, awaited directly; whoever queued meanwhile goes next.</summary>
-    private async ValueTask<RateLimitDecision> AskAloneAsync(ExactLane lane, string bucket, RateLimitRate rate, TimeSpan budget, CancellationToken cancellationToken)
+    private async ValueTask<RateLimitDecision> AskAloneAsync(ExactLane lane, CallSlot slot, string bucket, RateLimitRate rate, TimeSpan budget, CancellationToken cancellationToken)
     {
         var sentAt = _clock.NowTicks;
         Counted(1);
@@ -118,20 +139,24 @@ internal sealed partial class ExactModeLimiter
         try
         {
             call = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask();
-            grant = await AwaitCallAsync(call, lane, budget, sentAt, cancellationToken);
+            grant = await AwaitCallAsync(call, lane, slot, budget, sentAt, cancellationToken);
             _limits.Answered(lane, sentAt);
         }
         catch (Exception ex) when (BackendFailures.IsUnavailable(ex, cancellationToken))
         {
             _limits.Unanswered(lane, call, sentAt);
+            slot.Release();
             HandOver(lane);
             return _unavailable.Report(bucket, ex);
         }
         catch (OperationCanceledException)
         {
+            slot.Release();
             HandOver(lane);
             throw;
         }
+
+        slot.Release();
 
         if (grant.Granted == 0)
         {
@@ -169,11 +194,25 @@ internal sealed partial class ExactModeLimiter
     /// <summary>
     /// Awaits <paramref name="call"/> within its limit (<see cref="ExactCallLimits.Limit"/>), counted from
     /// <paramref name="sentAt"/>; when it runs out, the limit is asked again, so a call sent while the edge was quiet
-    /// gets the longer one if a burst has made the edge busy since.
+    /// gets the longer one if a burst has made the edge busy since. A call that takes longer than one budget frees its
+    /// <paramref name="slot"/> then (it keeps waiting for its answer).
     /// </summary>
-    private async Task<T> AwaitCallAsync<T>(Task<T> call, ExactLane lane, TimeSpan budget, long sentAt, CancellationToken cancellationToken)
+    private async Task<T> AwaitCallAsync<T>(Task<T> call, ExactLane lane, CallSlot slot, TimeSpan budget, long sentAt, CancellationToken cancellationToken)
     {
         var limit = _limits.Limit(lane, budget, Lanes);
+        if (limit > budget && slot != CallSlot.Uncounted)
+        {
+            var first = budget - TimeSpan.FromTicks(_clock.NowTicks - sentAt);
+            try
+            {
+                return await call.WaitAsync(first > TimeSpan.Zero ? first : TimeSpan.Zero, _clock.Time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                slot.Release();
+            }
+        }
+
         while (true)
         {
             var left = limit - TimeSpan.FromTicks(_clock.NowTicks - sentAt);
