@@ -1,7 +1,6 @@
 using Gateway.Grains.Contracts;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Orleans.Dashboard;
 using Orleans.Placement;
 using Orleans.Storage;
 
@@ -12,12 +11,9 @@ namespace Gateway.Grains.RateLimiting;
 /// bucket: the buckets in debt are written on deactivation and read back, all at once, on activation; while in use they
 /// are checkpointed in one write per shard, at most <see cref="CheckpointDelay"/> after some bucket's unsaved debt
 /// became worth it, which bounds what a crash can give away. Buckets that are full and unused are evicted every sweep.
-/// Placed by a hash of the shard number over the silos, so the shards spread over the cluster. Not timed by the
-/// dashboard's grain profiler: it carries every exact-mode decision, and the profiler's stopwatch and per-method
-/// aggregation were a measurable share of the silo's CPU per call (its activations still show on the dashboard).
+/// Placed by a hash of the shard number over the silos, so the shards spread over the cluster.
 /// </summary>
 [HashBasedPlacement]
-[NoProfiling]
 internal sealed partial class RateLimitShardGrain : Grain, IRateLimitShardGrain
 {
     /// <summary>Longest time an unsaved debt waits before it is checkpointed; also how often idle buckets are evicted.</summary>

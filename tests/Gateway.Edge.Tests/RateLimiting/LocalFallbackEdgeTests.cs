@@ -57,19 +57,7 @@ public sealed class LocalFallbackEdgeTests
     {
         await using var upstream = await TestUpstream.StartAsync();
         var shards = new LateLeaseShards();
-        await using var edge = await TestEdge.StartAsync(
-            $$"""
-            upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
-            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo, ratelimit: { requests: 3, period: 60s } } ]
-            ratelimit: { mode: fast }
-            """,
-            services => services.AddSingleton<IRateLimiter>(sp => new GrainRateLimiter(
-                shards.Grains,
-                sp.GetRequiredService<GatewayConfigStore>(),
-                sp.GetRequiredService<GatewayMetrics>(),
-                TimeProvider.System,
-                new EdgeShare(),
-                NullLogger<GrainRateLimiter>.Instance)));
+        await using var edge = await StartThreePerMinuteEdgeAsync(upstream, shards.Grains, "ratelimit: { mode: fast }");
 
         var statuses = new List<HttpStatusCode>();
         using (var first = await edge.Client.GetAsync(new Uri("/api/x", UriKind.Relative)))
@@ -93,18 +81,7 @@ public sealed class LocalFallbackEdgeTests
     {
         await using var upstream = await TestUpstream.StartAsync();
         var shards = new LostChargeShards();
-        await using var edge = await TestEdge.StartAsync(
-            $$"""
-            upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
-            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo, ratelimit: { requests: 3, period: 60s } } ]
-            """,
-            services => services.AddSingleton<IRateLimiter>(sp => new GrainRateLimiter(
-                shards.Grains,
-                sp.GetRequiredService<GatewayConfigStore>(),
-                sp.GetRequiredService<GatewayMetrics>(),
-                TimeProvider.System,
-                new EdgeShare(),
-                NullLogger<GrainRateLimiter>.Instance)));
+        await using var edge = await StartThreePerMinuteEdgeAsync(upstream, shards.Grains, "ratelimit: { mode: exact }");
 
         // The first decision's call fails (it never reached the shard): the local bucket admits it. Every later call
         // answers, so the edge owes the shard that one request from the second decision on.
@@ -118,6 +95,22 @@ public sealed class LocalFallbackEdgeTests
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
         Assert.Equal(3, shards.Taken);
     }
+
+    /// <summary>An embedded edge with one route limited to 3 a minute whose limiter asks <paramref name="grains"/>.</summary>
+    private static Task<TestEdge> StartThreePerMinuteEdgeAsync(TestUpstream upstream, IGrainFactory grains, string ratelimit) =>
+        TestEdge.StartAsync(
+            $$"""
+            upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
+            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo, ratelimit: { requests: 3, period: 60s } } ]
+            {{ratelimit}}
+            """,
+            services => services.AddSingleton<IRateLimiter>(sp => new GrainRateLimiter(
+                grains,
+                sp.GetRequiredService<GatewayConfigStore>(),
+                sp.GetRequiredService<GatewayMetrics>(),
+                TimeProvider.System,
+                new EdgeShare(),
+                NullLogger<GrainRateLimiter>.Instance)));
 }
 
 /// <summary>
@@ -130,12 +123,12 @@ public sealed class LostChargeShards
     private readonly Dictionary<string, GcraBucket> _buckets = new(StringComparer.Ordinal);
     private int _calls;
 
-    public LostChargeShards()
+    public LostChargeShards() => Grains = ShardFactory.Create(() =>
     {
-        var factory = DispatchProxy.Create<IGrainFactory, Factory>();
-        ((Factory)factory).Shards = this;
-        Grains = factory;
-    }
+        var shard = DispatchProxy.Create<IRateLimitShardGrain, Shard>();
+        ((Shard)shard).Shards = this;
+        return shard;
+    });
 
     public IGrainFactory Grains { get; }
 
@@ -169,23 +162,6 @@ public sealed class LostChargeShards
         }
     }
 
-    public class Factory : DispatchProxy
-    {
-        public LostChargeShards? Shards { get; set; }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            if (targetMethod?.ReturnType != typeof(IRateLimitShardGrain))
-            {
-                throw new NotSupportedException(targetMethod?.Name);
-            }
-
-            var shard = DispatchProxy.Create<IRateLimitShardGrain, Shard>();
-            ((Shard)shard).Shards = Shards;
-            return shard;
-        }
-    }
-
     public class Shard : DispatchProxy
     {
         public LostChargeShards? Shards { get; set; }
@@ -209,12 +185,12 @@ public sealed class LateLeaseShards
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _leases;
 
-    public LateLeaseShards()
+    public LateLeaseShards() => Grains = ShardFactory.Create(() =>
     {
-        var factory = DispatchProxy.Create<IGrainFactory, Factory>();
-        ((Factory)factory).Shards = this;
-        Grains = factory;
-    }
+        var shard = DispatchProxy.Create<IRateLimitShardGrain, Shard>();
+        ((Shard)shard).Shards = this;
+        return shard;
+    });
 
     public IGrainFactory Grains { get; }
 
@@ -241,23 +217,6 @@ public sealed class LateLeaseShards
         }
     }
 
-    public class Factory : DispatchProxy
-    {
-        public LateLeaseShards? Shards { get; set; }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            if (targetMethod?.ReturnType != typeof(IRateLimitShardGrain))
-            {
-                throw new NotSupportedException(targetMethod?.Name);
-            }
-
-            var shard = DispatchProxy.Create<IRateLimitShardGrain, Shard>();
-            ((Shard)shard).Shards = Shards;
-            return shard;
-        }
-    }
-
     public class Shard : DispatchProxy
     {
         public LateLeaseShards? Shards { get; set; }
@@ -269,4 +228,20 @@ public sealed class LateLeaseShards
             _ => throw new NotSupportedException(targetMethod?.Name),
         };
     }
+}
+
+/// <summary>A grain factory whose every rate-limit shard is made by one function (the shard proxies of the tests above).</summary>
+public class ShardFactory : DispatchProxy
+{
+    private Func<IRateLimitShardGrain>? _newShard;
+
+    public static IGrainFactory Create(Func<IRateLimitShardGrain> newShard)
+    {
+        var factory = DispatchProxy.Create<IGrainFactory, ShardFactory>();
+        ((ShardFactory)factory)._newShard = newShard;
+        return factory;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
+        targetMethod?.ReturnType == typeof(IRateLimitShardGrain) ? _newShard!() : throw new NotSupportedException(targetMethod?.Name);
 }
