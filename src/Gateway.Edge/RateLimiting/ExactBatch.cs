@@ -37,12 +37,29 @@ internal static class ExactBatch
         return asks;
     }
 
+    /// <summary>Puts each debt on its bucket's ask (charged before that bucket's requests), or on an ask of its own.</summary>
+    public static void AddDebts(List<BucketAsk> asks, Dictionary<string, LaneDebt> debts)
+    {
+        foreach (var (bucket, debt) in debts)
+        {
+            var i = asks.FindIndex(ask => ask.Bucket == bucket && ask.Rate.Equals(debt.Rate));
+            if (i >= 0)
+            {
+                asks[i].Debt = debt.Count;
+            }
+            else
+            {
+                asks.Add(new BucketAsk(bucket, debt.Rate, []) { Debt = debt.Count });
+            }
+        }
+    }
+
     public static RateLimitAsks Message(List<BucketAsk> asks)
     {
         var items = new RateLimitAsk[asks.Count];
         for (var i = 0; i < items.Length; i++)
         {
-            items[i] = new RateLimitAsk(asks[i].Bucket, asks[i].Rate, asks[i].Waiters.Count);
+            items[i] = new RateLimitAsk(asks[i].Bucket, asks[i].Rate, asks[i].Waiters.Count, asks[i].Debt);
         }
 
         return new RateLimitAsks(items);
@@ -79,5 +96,9 @@ internal static class ExactBatch
     }
 }
 
-/// <summary>The requests of one bucket (at one rate) in a batch.</summary>
-internal sealed record BucketAsk(string Bucket, RateLimitRate Rate, List<ExactWaiter> Waiters);
+/// <summary>The requests of one bucket (at one rate) in a batch, and the bucket's debt charged before them.</summary>
+internal sealed record BucketAsk(string Bucket, RateLimitRate Rate, List<ExactWaiter> Waiters)
+{
+    /// <summary>Requests this edge admitted locally for the bucket (<see cref="ExactLane.Debts"/>).</summary>
+    public long Debt { get; set; }
+}

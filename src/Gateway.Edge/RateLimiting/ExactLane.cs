@@ -25,7 +25,32 @@ internal sealed class ExactLane(int shard)
 
     /// <summary>Calls in a row that timed out unanswered (<see cref="ExactCallLimits.MissesBeforeSilent"/>).</summary>
     public int Misses;
+
+    /// <summary>
+    /// Requests this edge admitted on its local bucket while the shard did not answer, by bucket, not yet charged: the
+    /// next call of this lane carries them (<see cref="Gateway.Grains.Contracts.RateLimitAsk.Debt"/>), so the shard
+    /// charges them before it judges any later request of this edge. Null when there are none.
+    /// </summary>
+    public Dictionary<string, LaneDebt>? Debts;
+
+    /// <summary>Adds <paramref name="count"/> requests to <paramref name="bucket"/>'s debt; the caller holds <see cref="Gate"/>.</summary>
+    public void AddDebt(string bucket, RateLimitRate rate, long count)
+    {
+        Debts ??= new Dictionary<string, LaneDebt>(StringComparer.Ordinal);
+        Debts[bucket] = new LaneDebt(rate, count + (Debts.TryGetValue(bucket, out var owed) ? owed.Count : 0));
+    }
+
+    /// <summary>Takes every debt for the next call (null when there is none); the caller holds <see cref="Gate"/>.</summary>
+    public Dictionary<string, LaneDebt>? TakeDebts()
+    {
+        var debts = Debts;
+        Debts = null;
+        return debts;
+    }
 }
+
+/// <summary>What a lane owes one bucket: <paramref name="Count"/> requests admitted locally, at the bucket's <paramref name="Rate"/>.</summary>
+internal readonly record struct LaneDebt(RateLimitRate Rate, long Count);
 
 /// <summary>
 /// One request waiting in an <see cref="ExactLane"/>. It completes with its decision, or with the exception that kept the

@@ -12,7 +12,7 @@ namespace Gateway.Edge.RateLimiting;
 /// has waited <see cref="ExactCallLimits.MaxWaitBudgets"/> budgets in all, the decision says so
 /// (<see cref="RateLimitDecision.BackendUnavailable"/>) and the caller applies <c>on_backend_failure</c>.
 /// </summary>
-internal sealed class ExactModeLimiter
+internal sealed partial class ExactModeLimiter
 {
     /// <summary>Most requests one batched call carries.</summary>
     private const int MaxBatch = 1024;
@@ -23,17 +23,23 @@ internal sealed class ExactModeLimiter
     private readonly DenyCache _denials;
     private readonly ExactLane[] _lanes;
     private readonly ExactCallLimits _limits;
+    private readonly ExactCallSlots _slots;
     private long _calls;
     private long _asked;
 
-    /// <summary>Makes the limiter; <paramref name="busyLanes"/> shards with calls in flight make the edge busy (<see cref="ExactCallLimits.BusyLanes"/>).</summary>
-    public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable, int busyLanes = ExactCallLimits.BusyLanes)
+    /// <summary>
+    /// Makes the limiter; <paramref name="busyLanes"/> shards with calls in flight make the edge busy
+    /// (<see cref="ExactCallLimits.BusyLanes"/>); at most <paramref name="maxCalls"/> calls to answering shards are in
+    /// flight at once (<see cref="ExactCallSlots"/>).
+    /// </summary>
+    public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable, int busyLanes = ExactCallLimits.BusyLanes, int maxCalls = ExactCallSlots.MaxCallsInFlight)
     {
         _grains = grains;
         _clock = clock;
         _unavailable = unavailable;
         _denials = new DenyCache(clock);
         _limits = new ExactCallLimits(clock, busyLanes);
+        _slots = new ExactCallSlots(maxCalls, (lane, slot) => _ = PumpAsync(lane, slot));
         _lanes = new ExactLane[RateLimitKeys.ShardCount];
         for (var shard = 0; shard < _lanes.Length; shard++)
         {
@@ -58,27 +64,73 @@ internal sealed class ExactModeLimiter
             return new RateLimitDecision(false, 0, retryAfter, false);
         }
 
-        // No call in flight for this shard: ask at once, alone. Otherwise wait for the next batched call.
+        // No call in flight for this shard and nothing owed to it: ask at once, alone. Otherwise wait for the next
+        // batched call (which carries the debts first).
         var lane = _lanes[RateLimitKeys.Shard(bucket)];
         ExactWaiter? waiter = null;
+        var pump = false;
         lock (lane.Gate)
         {
-            if (lane.Busy)
+            if (lane.Busy || lane.Debts is not null)
             {
                 waiter = new ExactWaiter(bucket, rate, budget);
                 lane.Pending.Add(waiter);
+                pump = !lane.Busy;
             }
 
             lane.Busy = true;
         }
 
-        return waiter is null
-            ? await AskAloneAsync(lane, bucket, rate, budget, cancellationToken)
-            : await AwaitTurnAsync(waiter, started, cancellationToken);
+        if (pump)
+        {
+            _slots.WaitFor(lane);
+        }
+        else if (waiter is null)
+        {
+            var slot = _slots.TryTake(lane);
+            if (slot is not null)
+            {
+                return await AskAloneAsync(lane, slot, bucket, rate, budget, cancellationToken);
+            }
+
+            // Every slot is taken: this request waits in its lane, whose call goes when a slot frees.
+            waiter = new ExactWaiter(bucket, rate, budget);
+            lock (lane.Gate)
+            {
+                lane.Pending.Add(waiter);
+            }
+
+            _slots.WaitFor(lane);
+        }
+
+        return await AwaitTurnAsync(waiter!, started, cancellationToken);
+    }
+
+    /// <summary>
+    /// Owes <paramref name="bucket"/>'s shard <paramref name="spent"/> requests this edge admitted on its local bucket:
+    /// the lane's next call charges them before any later request of this edge is judged (sent at once when the lane is
+    /// idle). A charge made apart from the lane could reach the shard after the next decision, which then spent tokens
+    /// the local bucket had already spent.
+    /// </summary>
+    public void Charge(string bucket, RateLimitRate rate, long spent)
+    {
+        var lane = _lanes[RateLimitKeys.Shard(bucket)];
+        bool pump;
+        lock (lane.Gate)
+        {
+            lane.AddDebt(bucket, rate, spent);
+            pump = !lane.Busy;
+            lane.Busy = true;
+        }
+
+        if (pump)
+        {
+            _slots.WaitFor(lane);
+        }
     }
 
     /// <summary>The uncontended path: one call for one request, awaited directly; whoever queued meanwhile goes next.</summary>
-    private async ValueTask<RateLimitDecision> AskAloneAsync(ExactLane lane, string bucket, RateLimitRate rate, TimeSpan budget, CancellationToken cancellationToken)
+    private async ValueTask<RateLimitDecision> AskAloneAsync(ExactLane lane, CallSlot slot, string bucket, RateLimitRate rate, TimeSpan budget, CancellationToken cancellationToken)
     {
         var sentAt = _clock.NowTicks;
         Counted(1);
@@ -87,20 +139,24 @@ internal sealed class ExactModeLimiter
         try
         {
             call = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask();
-            grant = await AwaitCallAsync(call, lane, budget, sentAt, cancellationToken);
+            grant = await AwaitCallAsync(call, lane, slot, budget, sentAt, cancellationToken);
             _limits.Answered(lane, sentAt);
         }
         catch (Exception ex) when (BackendFailures.IsUnavailable(ex, cancellationToken))
         {
             _limits.Unanswered(lane, call, sentAt);
+            slot.Release();
             HandOver(lane);
             return _unavailable.Report(bucket, ex);
         }
         catch (OperationCanceledException)
         {
+            slot.Release();
             HandOver(lane);
             throw;
         }
+
+        slot.Release();
 
         if (grant.Granted == 0)
         {
@@ -138,11 +194,25 @@ internal sealed class ExactModeLimiter
     /// <summary>
     /// Awaits <paramref name="call"/> within its limit (<see cref="ExactCallLimits.Limit"/>), counted from
     /// <paramref name="sentAt"/>; when it runs out, the limit is asked again, so a call sent while the edge was quiet
-    /// gets the longer one if a burst has made the edge busy since.
+    /// gets the longer one if a burst has made the edge busy since. A call that takes longer than one budget frees its
+    /// <paramref name="slot"/> then (it keeps waiting for its answer).
     /// </summary>
-    private async Task<T> AwaitCallAsync<T>(Task<T> call, ExactLane lane, TimeSpan budget, long sentAt, CancellationToken cancellationToken)
+    private async Task<T> AwaitCallAsync<T>(Task<T> call, ExactLane lane, CallSlot slot, TimeSpan budget, long sentAt, CancellationToken cancellationToken)
     {
         var limit = _limits.Limit(lane, budget, Lanes);
+        if (limit > budget && slot != CallSlot.Uncounted)
+        {
+            var first = budget - TimeSpan.FromTicks(_clock.NowTicks - sentAt);
+            try
+            {
+                return await call.WaitAsync(first > TimeSpan.Zero ? first : TimeSpan.Zero, _clock.Time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                slot.Release();
+            }
+        }
+
         while (true)
         {
             var left = limit - TimeSpan.FromTicks(_clock.NowTicks - sentAt);
@@ -174,90 +244,5 @@ internal sealed class ExactModeLimiter
     {
         waiter.TrySetCanceled();
         return true;
-    }
-
-    /// <summary>The call in flight is done: hands the lane to the queued requests, or frees it when none wait.</summary>
-    private void HandOver(ExactLane lane)
-    {
-        lock (lane.Gate)
-        {
-            if (lane.Pending.Count == 0)
-            {
-                lane.Busy = false;
-                return;
-            }
-        }
-
-        _ = PumpAsync(lane);
-    }
-
-    /// <summary>Asks for the queued requests, one call at a time, until none wait; each call carries every waiting request (at most <see cref="MaxBatch"/>).</summary>
-    private async Task PumpAsync(ExactLane lane)
-    {
-        var batch = new List<ExactWaiter>();
-        while (true)
-        {
-            batch.Clear();
-            lock (lane.Gate)
-            {
-                var pending = lane.Pending;
-                var taken = 0;
-                for (; taken < pending.Count && batch.Count < MaxBatch; taken++)
-                {
-                    if (!pending[taken].Task.IsCompleted)
-                    {
-                        batch.Add(pending[taken]);
-                    }
-                }
-
-                pending.RemoveRange(0, taken);
-                if (batch.Count == 0 && pending.Count == 0)
-                {
-                    lane.Busy = false;
-                    return;
-                }
-            }
-
-            var sentAt = _clock.NowTicks;
-            var asks = ExactBatch.Group(batch, _denials, sentAt);
-            if (asks.Count == 0)
-            {
-                continue;
-            }
-
-            Counted(asks.Sum(ask => ask.Waiters.Count));
-            Task? call = null;
-            try
-            {
-                var grain = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard);
-                var budget = batch.Max(waiter => waiter.Budget);
-                if (asks.Count == 1 && asks[0].Waiters.Count == 1)
-                {
-                    var ask = asks[0];
-                    call = grain.AcquireAsync(ask.Bucket, ask.Rate).AsTask();
-                    var grant = await AwaitCallAsync((Task<RateLimitGrant>)call, lane, budget, sentAt, CancellationToken.None);
-                    ExactBatch.Complete(ask, _denials, sentAt, grant);
-                }
-                else
-                {
-                    call = grain.AcquireBatchAsync(ExactBatch.Message(asks)).AsTask();
-                    var grants = await AwaitCallAsync((Task<RateLimitGrants>)call, lane, budget, sentAt, CancellationToken.None);
-                    for (var i = 0; i < asks.Count; i++)
-                    {
-                        ExactBatch.Complete(asks[i], _denials, sentAt, grants.Items[i]);
-                    }
-                }
-
-                _limits.Answered(lane, sentAt);
-            }
-            catch (Exception ex)
-            {
-                _limits.Unanswered(lane, call, sentAt);
-                foreach (var waiter in batch)
-                {
-                    waiter.TrySetException(ex);
-                }
-            }
-        }
     }
 }

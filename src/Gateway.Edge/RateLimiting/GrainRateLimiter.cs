@@ -129,8 +129,8 @@ internal sealed class GrainRateLimiter : IRateLimiter
 
     /// <summary>
     /// Charges what the local bucket admitted and lowers the local bucket. Fast mode pays it out of this edge's leases
-    /// (a lease the grain granted during the outage would otherwise be spent on top); exact mode charges the grain
-    /// (best effort, in the background).
+    /// (a lease the grain granted during the outage would otherwise be spent on top); exact mode sends it with the
+    /// shard's next call, ahead of any later decision (a charge sent on its own could arrive after one).
     /// </summary>
     private void Reconcile(PendingDecision request, RateLimitDecision decision)
     {
@@ -142,21 +142,7 @@ internal sealed class GrainRateLimiter : IRateLimiter
         }
         else if (spent > 0)
         {
-            _ = ChargeAsync(bucket, RateOf(request.Policy), spent);
-        }
-    }
-
-    private async Task ChargeAsync(string bucket, RateLimitRate rate, long spent)
-    {
-        try
-        {
-            var asks = new RateLimitAsks([new RateLimitAsk(bucket, rate, spent)]);
-            await _grains.GetGrain<IRateLimitShardGrain>(RateLimitKeys.Shard(bucket)).AcquireBatchAsync(asks).AsTask()
-                .WaitAsync(TimeSpan.FromSeconds(1), _clock.Time);
-        }
-        catch (Exception ex)
-        {
-            _failures.LeaseFailed(bucket, ex);
+            _exact.Charge(bucket, RateOf(request.Policy), spent);
         }
     }
 

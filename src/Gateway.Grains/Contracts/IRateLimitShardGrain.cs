@@ -17,8 +17,8 @@ public interface IRateLimitShardGrain : IGrainWithIntegerKey
 
     /// <summary>
     /// Exact mode, batched: the asks are judged in order at one instant. Each ask's grant is what <see cref="RateLimitAsk.Count"/>
-    /// sequential <see cref="AcquireAsync"/> calls would have got: <see cref="RateLimitGrant.Granted"/> of them admitted,
-    /// the rest of the grant as the last of them would have seen it.
+    /// sequential <see cref="AcquireAsync"/> calls would have got, after its <see cref="RateLimitAsk.Debt"/> was charged:
+    /// <see cref="RateLimitGrant.Granted"/> of them admitted, the rest of the grant as the last of them would have seen it.
     /// </summary>
     [Alias("acquire-batch")]
     [ResponseTimeout("00:00:01")]
@@ -43,12 +43,17 @@ public interface IRateLimitShardGrain : IGrainWithIntegerKey
     ValueTask WarmUpAsync();
 }
 
-/// <summary>One bucket's questions in a batch: <paramref name="Count"/> exact-mode requests at <paramref name="Rate"/>.</summary>
+/// <summary>
+/// One bucket's questions in a batch: <paramref name="Count"/> exact-mode requests at <paramref name="Rate"/>, after
+/// <paramref name="Debt"/> requests the edge admitted on its own (its local bucket, while this shard did not answer) are
+/// charged: taken first, up to what the bucket holds, and not part of the grant.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("gateway.ratelimit.ask")]
 public sealed record RateLimitAsk(
     [property: Id(0)] string Bucket,
     [property: Id(1)] RateLimitRate Rate,
-    [property: Id(2)] long Count);
+    [property: Id(2)] long Count,
+    [property: Id(3)] long Debt = 0);
 
 /// <summary>A batch of asks for buckets of one shard (never changed once sent: passed without a copy in process).</summary>
 [GenerateSerializer, Immutable, Alias("gateway.ratelimit.asks")]

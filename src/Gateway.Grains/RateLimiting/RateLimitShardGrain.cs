@@ -60,8 +60,11 @@ internal sealed partial class RateLimitShardGrain : Grain, IRateLimitShardGrain
         return Task.CompletedTask;
     }
 
-    public ValueTask<RateLimitGrant> AcquireAsync(string bucket, RateLimitRate rate) =>
-        ValueTask.FromResult(_buckets.Acquire(bucket, rate, Now, 1));
+    public ValueTask<RateLimitGrant> AcquireAsync(string bucket, RateLimitRate rate)
+    {
+        ShardCallStats.Answered(1);
+        return ValueTask.FromResult(_buckets.Acquire(bucket, rate, Now, 1));
+    }
 
     public ValueTask<RateLimitGrants> AcquireBatchAsync(RateLimitAsks asks)
     {
@@ -69,11 +72,15 @@ internal sealed partial class RateLimitShardGrain : Grain, IRateLimitShardGrain
         var now = Now;
         var items = asks.Items;
         var grants = new RateLimitGrant[items.Length];
+        long decisions = 0;
         for (var i = 0; i < items.Length; i++)
         {
             var ask = items[i];
-            grants[i] = _buckets.Acquire(ask.Bucket, ask.Rate, now, ask.Count);
+            grants[i] = _buckets.Acquire(ask.Bucket, ask.Rate, now, ask.Count, ask.Debt);
+            decisions += ask.Count;
         }
+
+        ShardCallStats.Answered(decisions);
 
         return ValueTask.FromResult(new RateLimitGrants(grants));
     }

@@ -25,12 +25,16 @@ internal sealed class ShardBuckets
     /// <summary>Takes the checkpoint read at activation: its buckets are restored on their first call.</summary>
     public void Restore(Dictionary<string, long> checkpoint) => _restored = new Dictionary<string, long>(checkpoint, StringComparer.Ordinal);
 
-    /// <summary>Exact mode: up to <paramref name="count"/> tokens, judged as that many sequential requests at <paramref name="now"/>.</summary>
-    public RateLimitGrant Acquire(string bucket, RateLimitRate rate, long now, long count)
+    /// <summary>
+    /// Exact mode: first charges <paramref name="debt"/> requests the edge admitted on its own (up to what the bucket
+    /// holds), then takes up to <paramref name="count"/> tokens, judged as that many sequential requests at <paramref name="now"/>.
+    /// </summary>
+    public RateLimitGrant Acquire(string bucket, RateLimitRate rate, long now, long count, long debt = 0)
     {
         var entry = Touch(bucket, rate, now);
+        var charged = debt > 0 ? entry.Gcra.TakeUpTo(rate, now, debt) : 0;
         var granted = entry.Gcra.TakeUpTo(rate, now, count);
-        return Taken(entry, rate, now, granted);
+        return Taken(entry, rate, now, granted, charged + granted);
     }
 
     /// <summary>Fast mode: gives back <paramref name="returning"/> tokens, then leases up to <paramref name="want"/>.</summary>
@@ -40,7 +44,7 @@ internal sealed class ShardBuckets
         entry.Gcra.Return(rate, now, Math.Min(returning, rate.MaxLease));
         var granted = entry.Gcra.TakeUpTo(rate, now, Math.Min(want, rate.MaxLease));
         Changed |= returning > 0;
-        return Taken(entry, rate, now, granted);
+        return Taken(entry, rate, now, granted, granted);
     }
 
     /// <summary>The bucket's state without taking anything or creating it.</summary>
@@ -159,9 +163,9 @@ internal sealed class ShardBuckets
         return entry;
     }
 
-    private RateLimitGrant Taken(ShardBucket entry, RateLimitRate rate, long now, long granted)
+    private RateLimitGrant Taken(ShardBucket entry, RateLimitRate rate, long now, long granted, long taken)
     {
-        if (granted != 0)
+        if (taken != 0)
         {
             Changed = true;
             Dirty |= NeedsCheckpoint(entry.Gcra, entry.Saved, rate, now);

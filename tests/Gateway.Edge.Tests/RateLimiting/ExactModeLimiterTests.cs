@@ -155,9 +155,56 @@ public sealed class ExactModeLimiterTests
         Assert.False((await next.Task).Allowed);
     }
 
+    [Fact]
+    public async Task AcquireAsync_EverySlotTaken_OtherShardWaitsForTheSlotThenAsks()
+    {
+        var limiter = new ExactModeLimiter(ScriptedGrains.Create(_calls), new EdgeClock(_time), new BackendFailures(NullLogger.Instance), maxCalls: 1);
+        var (first, other) = TwoBucketsOfTwoShards();
+        var alone = limiter.AcquireAsync(first, Rate, Budget, CancellationToken.None);
+        var firstCall = await CallAsync(1);
+        var waiting = limiter.AcquireAsync(other, Rate, Budget, CancellationToken.None);
+        var callsWhileSlotTaken = _calls.Count;
+
+        firstCall.Answer(new RateLimitGrant(1, 4, 0));
+        var secondCall = await CallAsync(2);
+        secondCall.Answer(new RateLimitGrant(1, 4, 0));
+
+        Assert.Equal(1, callsWhileSlotTaken);
+        Assert.Equal(other, secondCall.Bucket);
+        Assert.True((await alone).Allowed);
+        Assert.True((await waiting).Allowed);
+    }
+
+    [Fact]
+    public async Task AcquireAsync_SlotHolderSlowerThanOneBudget_FreesTheSlotAndKeepsWaitingForItsAnswer()
+    {
+        var limiter = new ExactModeLimiter(ScriptedGrains.Create(_calls), new EdgeClock(_time), new BackendFailures(NullLogger.Instance), busyLanes: 1, maxCalls: 1);
+        var (first, other) = TwoBucketsOfTwoShards();
+        var slow = limiter.AcquireAsync(first, Rate, Budget, CancellationToken.None);
+        var slowCall = await CallAsync(1);
+        var waiting = limiter.AcquireAsync(other, Rate, Budget, CancellationToken.None);
+
+        _time.Advance(Budget);
+        var secondCall = await CallAsync(2);
+        secondCall.Answer(new RateLimitGrant(1, 4, 0));
+        var slowStillWaiting = !slow.IsCompleted;
+        slowCall.Answer(new RateLimitGrant(1, 4, 0));
+
+        Assert.True(slowStillWaiting);
+        Assert.True((await waiting).Allowed);
+        Assert.False((await slow).BackendUnavailable);
+    }
+
     /// <summary>A limiter that counts the edge as busy whenever a call is in flight (as with many shards' calls in flight).</summary>
     private ExactModeLimiter BusyEdge() =>
         new(ScriptedGrains.Create(_calls), new EdgeClock(_time), new BackendFailures(NullLogger.Instance), busyLanes: 1);
+
+    private static (string First, string Other) TwoBucketsOfTwoShards()
+    {
+        const string first = "cold|ip:0";
+        var other = Enumerable.Range(1, 1000).Select(i => $"cold|ip:{i}").First(b => RateLimitKeys.Shard(b) != RateLimitKeys.Shard(first));
+        return (first, other);
+    }
 
     private static (string First, string Second) TwoBucketsOfOneShard()
     {

@@ -57,19 +57,7 @@ public sealed class LocalFallbackEdgeTests
     {
         await using var upstream = await TestUpstream.StartAsync();
         var shards = new LateLeaseShards();
-        await using var edge = await TestEdge.StartAsync(
-            $$"""
-            upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
-            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo, ratelimit: { requests: 3, period: 60s } } ]
-            ratelimit: { mode: fast }
-            """,
-            services => services.AddSingleton<IRateLimiter>(sp => new GrainRateLimiter(
-                shards.Grains,
-                sp.GetRequiredService<GatewayConfigStore>(),
-                sp.GetRequiredService<GatewayMetrics>(),
-                TimeProvider.System,
-                new EdgeShare(),
-                NullLogger<GrainRateLimiter>.Instance)));
+        await using var edge = await StartThreePerMinuteEdgeAsync(upstream, shards.Grains, "ratelimit: { mode: fast }");
 
         var statuses = new List<HttpStatusCode>();
         using (var first = await edge.Client.GetAsync(new Uri("/api/x", UriKind.Relative)))
@@ -87,6 +75,104 @@ public sealed class LocalFallbackEdgeTests
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
     }
+
+    [Fact]
+    public async Task Proxy_ExactModeShardCallFailedThenAnswers_LocalAdmissionIsChargedBeforeTheNextDecisionNotAdmittedTwice()
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var shards = new LostChargeShards();
+        await using var edge = await StartThreePerMinuteEdgeAsync(upstream, shards.Grains, "ratelimit: { mode: exact }");
+
+        // The first decision's call fails (it never reached the shard): the local bucket admits it. Every later call
+        // answers, so the edge owes the shard that one request from the second decision on.
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await edge.Client.GetAsync(new Uri("/api/x", UriKind.Relative));
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(3, shards.Taken);
+    }
+
+    /// <summary>An embedded edge with one route limited to 3 a minute whose limiter asks <paramref name="grains"/>.</summary>
+    private static Task<TestEdge> StartThreePerMinuteEdgeAsync(TestUpstream upstream, IGrainFactory grains, string ratelimit) =>
+        TestEdge.StartAsync(
+            $$"""
+            upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
+            routes: [ { id: echo, path: "/api/{**rest}", upstream: echo, ratelimit: { requests: 3, period: 60s } } ]
+            {{ratelimit}}
+            """,
+            services => services.AddSingleton<IRateLimiter>(sp => new GrainRateLimiter(
+                grains,
+                sp.GetRequiredService<GatewayConfigStore>(),
+                sp.GetRequiredService<GatewayMetrics>(),
+                TimeProvider.System,
+                new EdgeShare(),
+                NullLogger<GrainRateLimiter>.Instance)));
+}
+
+/// <summary>
+/// Rate-limit shards over one table of real buckets for exact mode: the first call fails before reaching the shard,
+/// later single decisions answer at once, and a batch answers only when it carries a debt: a charge sent apart from the
+/// lane (a batch of its own without one) is never answered, as a charge overtaken by the next decisions.
+/// </summary>
+public sealed class LostChargeShards
+{
+    private readonly Dictionary<string, GcraBucket> _buckets = new(StringComparer.Ordinal);
+    private int _calls;
+
+    public LostChargeShards() => Grains = ShardFactory.Create(() =>
+    {
+        var shard = DispatchProxy.Create<IRateLimitShardGrain, Shard>();
+        ((Shard)shard).Shards = this;
+        return shard;
+    });
+
+    public IGrainFactory Grains { get; }
+
+    /// <summary>Tokens the shards' buckets gave out, charged debts included.</summary>
+    public long Taken { get; private set; }
+
+    private Task<RateLimitGrant> Acquire(string bucket, RateLimitRate rate) =>
+        Interlocked.Increment(ref _calls) == 1
+            ? Task.FromException<RateLimitGrant>(new TimeoutException("The message did not reach the shard."))
+            : Task.FromResult(Take(bucket, rate, 1, 0));
+
+    private Task<RateLimitGrants> AcquireBatch(RateLimitAsks asks) =>
+        asks.Items.Any(ask => ask.Debt > 0)
+            ? Task.FromResult(new RateLimitGrants([.. asks.Items.Select(ask => Take(ask.Bucket, ask.Rate, ask.Count, ask.Debt))]))
+            : new TaskCompletionSource<RateLimitGrants>().Task;
+
+    private RateLimitGrant Take(string bucket, RateLimitRate rate, long count, long debt)
+    {
+        lock (_buckets)
+        {
+            var now = DateTime.UtcNow.Ticks;
+            if (!_buckets.TryGetValue(bucket, out var gcra))
+            {
+                gcra = _buckets[bucket] = new GcraBucket();
+            }
+
+            Taken += gcra.TakeUpTo(rate, now, debt);
+            var granted = gcra.TakeUpTo(rate, now, count);
+            Taken += granted;
+            return gcra.Grant(rate, now, granted);
+        }
+    }
+
+    public class Shard : DispatchProxy
+    {
+        public LostChargeShards? Shards { get; set; }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => targetMethod?.Name switch
+        {
+            nameof(IRateLimitShardGrain.AcquireAsync) => new ValueTask<RateLimitGrant>(Shards!.Acquire((string)args![0]!, (RateLimitRate)args[1]!)),
+            nameof(IRateLimitShardGrain.AcquireBatchAsync) => new ValueTask<RateLimitGrants>(Shards!.AcquireBatch((RateLimitAsks)args![0]!)),
+            _ => throw new NotSupportedException(targetMethod?.Name),
+        };
+    }
 }
 
 /// <summary>
@@ -99,12 +185,12 @@ public sealed class LateLeaseShards
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _leases;
 
-    public LateLeaseShards()
+    public LateLeaseShards() => Grains = ShardFactory.Create(() =>
     {
-        var factory = DispatchProxy.Create<IGrainFactory, Factory>();
-        ((Factory)factory).Shards = this;
-        Grains = factory;
-    }
+        var shard = DispatchProxy.Create<IRateLimitShardGrain, Shard>();
+        ((Shard)shard).Shards = this;
+        return shard;
+    });
 
     public IGrainFactory Grains { get; }
 
@@ -131,23 +217,6 @@ public sealed class LateLeaseShards
         }
     }
 
-    public class Factory : DispatchProxy
-    {
-        public LateLeaseShards? Shards { get; set; }
-
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
-        {
-            if (targetMethod?.ReturnType != typeof(IRateLimitShardGrain))
-            {
-                throw new NotSupportedException(targetMethod?.Name);
-            }
-
-            var shard = DispatchProxy.Create<IRateLimitShardGrain, Shard>();
-            ((Shard)shard).Shards = Shards;
-            return shard;
-        }
-    }
-
     public class Shard : DispatchProxy
     {
         public LateLeaseShards? Shards { get; set; }
@@ -159,4 +228,20 @@ public sealed class LateLeaseShards
             _ => throw new NotSupportedException(targetMethod?.Name),
         };
     }
+}
+
+/// <summary>A grain factory whose every rate-limit shard is made by one function (the shard proxies of the tests above).</summary>
+public class ShardFactory : DispatchProxy
+{
+    private Func<IRateLimitShardGrain>? _newShard;
+
+    public static IGrainFactory Create(Func<IRateLimitShardGrain> newShard)
+    {
+        var factory = DispatchProxy.Create<IGrainFactory, ShardFactory>();
+        ((ShardFactory)factory)._newShard = newShard;
+        return factory;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
+        targetMethod?.ReturnType == typeof(IRateLimitShardGrain) ? _newShard!() : throw new NotSupportedException(targetMethod?.Name);
 }

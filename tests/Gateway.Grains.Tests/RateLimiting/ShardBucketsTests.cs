@@ -26,6 +26,30 @@ public sealed class ShardBucketsTests
     }
 
     [Fact]
+    public void Acquire_WithDebt_ChargesTheDebtBeforeTheRequestsAndGrantsOnlyTheRequests()
+    {
+        var buckets = new ShardBuckets();
+
+        var grant = buckets.Acquire("default|ip:10.1.1.1", FivePerSecond, Start, count: 3, debt: 3);
+
+        Assert.Equal((2L, 0L), (grant.Granted, grant.Remaining));
+        Assert.True(buckets.Changed);
+    }
+
+    [Fact]
+    public void Acquire_DebtOnly_TakesUpToWhatTheBucketHolds()
+    {
+        var buckets = new ShardBuckets();
+        buckets.Acquire("default|ip:10.1.1.1", FivePerSecond, Start, 4);
+
+        var charged = buckets.Acquire("default|ip:10.1.1.1", FivePerSecond, Start, count: 0, debt: 3);
+        var next = buckets.Acquire("default|ip:10.1.1.1", FivePerSecond, Start, 1);
+
+        Assert.Equal((0L, 0L), (charged.Granted, charged.Remaining));
+        Assert.Equal(0, next.Granted);
+    }
+
+    [Fact]
     public void Evict_BucketInDebt_KeptUntilFull()
     {
         var buckets = new ShardBuckets();
