@@ -9,6 +9,7 @@ using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Observability;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Gateway.Edge.Tests.RateLimiting;
 
@@ -57,12 +58,18 @@ public sealed class LocalFallbackEdgeTests
     {
         await using var upstream = await TestUpstream.StartAsync();
         var shards = new LateLeaseShards();
-        await using var edge = await StartThreePerMinuteEdgeAsync(upstream, shards.Grains, "ratelimit: { mode: fast }");
+        // The limiter's clock moves only when the test moves it: the first decision misses its budget because the test
+        // says so, and no later one can miss it on a slow machine.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var edge = await StartThreePerMinuteEdgeAsync(upstream, shards.Grains, "ratelimit: { mode: fast }", time);
 
         var statuses = new List<HttpStatusCode>();
-        using (var first = await edge.Client.GetAsync(new Uri("/api/x", UriKind.Relative)))
+        var first = edge.Client.GetAsync(new Uri("/api/x", UriKind.Relative));
+        await Eventually.UntilAsync(() => Task.FromResult(shards.Leases > 0), TimeSpan.FromSeconds(10), "the first lease request reached the shard", TimeSpan.FromMilliseconds(10));
+        time.Advance(GrainRateLimiter.DecisionBudget + TimeSpan.FromMilliseconds(1));
+        using (var response = await first)
         {
-            statuses.Add(first.StatusCode);
+            statuses.Add(response.StatusCode);
         }
 
         // The lease asked for by the first request now arrives, taken from the grain's bucket after the local decision.
@@ -97,7 +104,7 @@ public sealed class LocalFallbackEdgeTests
     }
 
     /// <summary>An embedded edge with one route limited to 3 a minute whose limiter asks <paramref name="grains"/>.</summary>
-    private static Task<TestEdge> StartThreePerMinuteEdgeAsync(TestUpstream upstream, IGrainFactory grains, string ratelimit) =>
+    private static Task<TestEdge> StartThreePerMinuteEdgeAsync(TestUpstream upstream, IGrainFactory grains, string ratelimit, TimeProvider? time = null) =>
         TestEdge.StartAsync(
             $$"""
             upstreams: { echo: { destinations: ["{{upstream.Address}}"] } }
@@ -108,7 +115,7 @@ public sealed class LocalFallbackEdgeTests
                 grains,
                 sp.GetRequiredService<GatewayConfigStore>(),
                 sp.GetRequiredService<GatewayMetrics>(),
-                TimeProvider.System,
+                time ?? TimeProvider.System,
                 new EdgeShare(),
                 NullLogger<GrainRateLimiter>.Instance)));
 }
@@ -193,6 +200,9 @@ public sealed class LateLeaseShards
     });
 
     public IGrainFactory Grains { get; }
+
+    /// <summary>Lease requests that reached the shard so far.</summary>
+    public int Leases => Volatile.Read(ref _leases);
 
     /// <summary>Lets the first lease request answer now, from the bucket as it is at this moment.</summary>
     public void ReleaseFirstLease() => _release.TrySetResult();
