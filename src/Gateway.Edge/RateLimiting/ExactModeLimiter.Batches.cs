@@ -78,7 +78,7 @@ internal sealed partial class ExactModeLimiter
             Task? call = null;
             try
             {
-                var grain = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard);
+                var grain = _grains[lane.Shard];
                 var budget = batch.Count == 0 ? GrainRateLimiter.DecisionBudget : batch.Max(waiter => waiter.Budget);
                 if (asks.Count == 1 && asks[0].Waiters.Count == 1 && asks[0].Debt == 0)
                 {

@@ -17,7 +17,7 @@ internal sealed partial class ExactModeLimiter
     /// <summary>Most requests one batched call carries.</summary>
     private const int MaxBatch = 1024;
 
-    private readonly IGrainFactory _grains;
+    private readonly ShardGrains _grains;
     private readonly EdgeClock _clock;
     private readonly BackendFailures _unavailable;
     private readonly DenyCache _denials;
@@ -34,7 +34,7 @@ internal sealed partial class ExactModeLimiter
     /// </summary>
     public ExactModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable, int busyLanes = ExactCallLimits.BusyLanes, int maxCalls = ExactCallSlots.MaxCallsInFlight)
     {
-        _grains = grains;
+        _grains = new ShardGrains(grains);
         _clock = clock;
         _unavailable = unavailable;
         _denials = new DenyCache(clock);
@@ -138,7 +138,7 @@ internal sealed partial class ExactModeLimiter
         Task<RateLimitGrant>? call = null;
         try
         {
-            call = _grains.GetGrain<IRateLimitShardGrain>(lane.Shard).AcquireAsync(bucket, rate).AsTask();
+            call = _grains[lane.Shard].AcquireAsync(bucket, rate).AsTask();
             grant = await AwaitCallAsync(call, lane, slot, budget, sentAt, cancellationToken);
             _limits.Answered(lane, sentAt);
         }

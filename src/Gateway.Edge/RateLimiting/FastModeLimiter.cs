@@ -10,6 +10,7 @@ namespace Gateway.Edge.RateLimiting;
 /// </summary>
 internal sealed class FastModeLimiter(IGrainFactory grains, EdgeClock clock, BackendFailures unavailable)
 {
+    private readonly ShardGrains _shards = new(grains);
     private static readonly long SlotIdleTicks = TimeSpan.FromSeconds(10).Ticks;
 
     private readonly ConcurrentDictionary<SlotKey, LeaseSlot> _slots = new();
@@ -113,7 +114,7 @@ internal sealed class FastModeLimiter(IGrainFactory grains, EdgeClock clock, Bac
         RateLimitGrant? grant = null;
         try
         {
-            grant = await grains.GetGrain<IRateLimitShardGrain>(slot.Shard).LeaseAsync(bucket, rate, want, returning);
+            grant = await _shards[slot.Shard].LeaseAsync(bucket, rate, want, returning);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
