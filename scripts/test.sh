@@ -86,7 +86,9 @@ dotnet format whitespace . --folder --verify-no-changes
 echo "restore and format: $((SECONDS - started)) s"
 
 # CPU seconds (user + system) of this shell's children that have ended: with the wall time of a phase, it shows whether
-# the phase keeps both cores busy or mostly waits (process starts, load runs of fixed length, fault scenarios).
+# the phase keeps both cores busy or mostly waits (process starts, load runs of fixed length, fault scenarios). Only
+# processes that were waited for count: for the build it is a lower bound (MSBuild's worker nodes and the compilers
+# they start may end after the build's own process).
 # `times` runs in the calling shell itself (a $(...) subshell would see no children), and leaves the sum in $cpu.
 cpu_seconds() {
   local file="$logs/times.$BASHPID"
