@@ -85,31 +85,65 @@ dotnet restore Gateway.sln -v quiet
 dotnet format whitespace . --folder --verify-no-changes
 echo "restore and format: $((SECONDS - started)) s"
 
-# One build of the whole solution; the tests run on its output.
-started=$SECONDS
-dotnet build Gateway.sln -c Release --no-restore -v quiet -nologo
-echo "build: $((SECONDS - started)) s"
+# CPU seconds (user + system) of this shell's children that have ended: with the wall time of a phase, it shows whether
+# the phase keeps both cores busy or mostly waits (process starts, load runs of fixed length, fault scenarios). Only
+# processes that were waited for count: for the build it is a lower bound (MSBuild's worker nodes and the compilers
+# they start may end after the build's own process).
+# `times` runs in the calling shell itself (a $(...) subshell would see no children), and leaves the sum in $cpu.
+cpu_seconds() {
+  local file="$logs/times.$BASHPID"
+  times >"$file"
+  cpu=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, part, "m"); total += part[1] * 60 + part[2] } } END { printf "%d", total }' "$file")
+}
 
+# One Release build of everything the tests run (tests/Gateway.Tests.slnf: the solution without bench/); the tests run
+# on its output. The bench projects are compiled later, beside the cluster tests (see below).
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
+started=$SECONDS
+cpu_seconds
+cpu_started=$cpu
+dotnet build tests/Gateway.Tests.slnf -c Release --no-restore -v quiet -nologo
+cpu_seconds
+echo "build: $((SECONDS - started)) s ($((cpu - cpu_started)) s CPU)"
 
 # Runs one test project on the build output into its own log; prints its name, duration and result line.
 # The second argument selects tests (default: all but the fault subset), the third names the log.
 run_tests() {
-  local name=$1 filter=${2:-Category!=Faults} log=${3:-$1} started=$SECONDS status=0
+  local name=$1 filter=${2:-Category!=Faults} log=${3:-$1} started=$SECONDS cpu_started status=0 cpu
+  cpu_seconds
+  cpu_started=$cpu
   dotnet test "tests/$name" -c Release --no-build --filter "$filter" --logger "console;verbosity=minimal" >"$logs/$log.log" 2>&1 || status=$?
   echo "$status" >"$logs/$log.status"
-  echo "$log: $((SECONDS - started)) s, $(grep -Eo '(Passed|Failed)!.*Total: *[0-9]+' "$logs/$log.log" | head -n 1)"
+  cpu_seconds
+  echo "$log: $((SECONDS - started)) s ($((cpu - cpu_started)) s CPU), $(grep -Eo '(Passed|Failed)!.*Total: *[0-9]+' "$logs/$log.log" | head -n 1)"
+}
+
+# The bench projects (bench/), compiled on the build output above without building their references again, so that
+# nothing the running tests start is rewritten: a bench that does not compile fails the run like a failed test.
+build_bench() {
+  local started=$SECONDS cpu_started status=0 project cpu
+  cpu_seconds
+  cpu_started=$cpu
+  for project in bench/*/; do
+    dotnet build "$project" -c Release --no-restore --no-dependencies -v quiet -nologo >>"$logs/bench.build" 2>&1 || status=1
+  done
+  echo "$status" >"$logs/bench.status"
+  cpu_seconds
+  echo "bench build: $((SECONDS - started)) s ($((cpu - cpu_started)) s CPU)$([ "$status" -eq 0 ] || echo ', FAILED')"
 }
 
 # The edge tests first, alone: they hold in-process edges to the limiter's 50 ms decision budget. Then the
-# real-process cluster tests on one side, and the projects that need no such budget (grains on a fake clock, hosting,
-# deployment files) one after another on the other: the cluster tests spend most of their time waiting (process
-# starts, membership, load runs of fixed length), so those fit in beside them.
+# real-process cluster tests on one side, and on the other, one after another, the bench build and the projects that
+# need no such budget (grains on a fake clock, hosting, deployment files): the cluster tests spend most of their time
+# waiting (process starts, membership, load runs of fixed length), so those fit in beside them.
 started=$SECONDS
+cpu_seconds
+cpu_started=$cpu
 run_tests Gateway.Edge.Tests
 run_tests Gateway.Cluster.Tests &
 cluster=$!
+build_bench
 for project in tests/*.Tests/; do
   name=$(basename "$project")
   case "$name" in
@@ -122,9 +156,15 @@ wait "$cluster" || true
 # clients) on a cluster of its own, asserting each scenario's "must hold" (docs/reliability.md). It loads the machine
 # on purpose, so nothing else runs beside it.
 run_tests Gateway.Cluster.Tests "Category=Faults" Gateway.Cluster.Tests.Faults
-echo "tests: $((SECONDS - started)) s"
+cpu_seconds
+echo "tests: $((SECONDS - started)) s ($((cpu - cpu_started)) s CPU)"
 
 status=0
+if [ "$(cat "$logs/bench.status")" -ne 0 ]; then
+  echo "--- bench build ---"
+  cat "$logs/bench.build"
+  status=1
+fi
 for log in "$logs"/*.log; do
   name=$(basename "$log" .log)
   if [ "$(cat "$logs/$name.status")" -ne 0 ] || ! grep -q 'Passed!' "$log"; then
