@@ -28,6 +28,7 @@ internal sealed partial class ExactModeLimiter
     private async Task PumpAsync(ExactLane lane, CallSlot slot)
     {
         var batch = new List<ExactWaiter>();
+        var failed = false;
         for (var first = true; ; first = false)
         {
             var next = first ? slot : _slots.TryTake(lane);
@@ -53,8 +54,11 @@ internal sealed partial class ExactModeLimiter
 
                 pending.RemoveRange(0, taken);
                 debts = lane.TakeDebts();
-                if (batch.Count == 0 && pending.Count == 0 && debts is null)
+                if (batch.Count == 0 && pending.Count == 0 && (debts is null || failed))
                 {
+                    // After a failed call, debts alone do not make another: they wait for the shard's next request
+                    // (a silo that is gone fails calls at once, and retrying them would spin through the outage).
+                    lane.Debts = debts;
                     lane.Busy = false;
                     next.Release();
                     return;
@@ -98,9 +102,11 @@ internal sealed partial class ExactModeLimiter
                 }
 
                 _limits.Answered(lane, sentAt);
+                failed = false;
             }
             catch (Exception ex)
             {
+                failed = true;
                 _limits.Unanswered(lane, call, sentAt);
                 foreach (var waiter in batch)
                 {

@@ -107,6 +107,19 @@ internal sealed partial class ExactModeLimiter
     }
 
     /// <summary>
+    /// Owes <paramref name="bucket"/>'s shard <paramref name="spent"/> requests a local bucket just admitted, without
+    /// sending anything: the lane's next call (the next decision of any key of that shard) charges them first.
+    /// </summary>
+    public void Owe(string bucket, RateLimitRate rate, long spent)
+    {
+        var lane = _lanes[RateLimitKeys.Shard(bucket)];
+        lock (lane.Gate)
+        {
+            lane.AddDebt(bucket, rate, spent);
+        }
+    }
+
+    /// <summary>
     /// Owes <paramref name="bucket"/>'s shard <paramref name="spent"/> requests this edge admitted on its local bucket:
     /// the lane's next call charges them before any later request of this edge is judged (sent at once when the lane is
     /// idle). A charge made apart from the lane could reach the shard after the next decision, which then spent tokens

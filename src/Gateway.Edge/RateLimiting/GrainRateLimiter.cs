@@ -117,8 +117,10 @@ internal sealed class GrainRateLimiter : IRateLimiter
         if (request.OnBackendFailure == BackendFailureMode.Local)
         {
             Volatile.Write(ref _lastLocal, _clock.NowTicks);
-            var local = _local.Acquire(RateLimitKeys.Bucket(request.PolicyName, request.ClientKey), request.Policy);
+            var bucket = RateLimitKeys.Bucket(request.PolicyName, request.ClientKey);
+            var local = _local.Acquire(bucket, request.Policy);
             _metrics.RateLimitBackendFailed(local.Allowed, local: true);
+            OweLocalAdmissions(request, bucket);
             return local;
         }
 
@@ -143,6 +145,30 @@ internal sealed class GrainRateLimiter : IRateLimiter
         else if (spent > 0)
         {
             _exact.Charge(bucket, RateOf(request.Policy), spent);
+        }
+    }
+
+    /// <summary>
+    /// Charges what the local bucket admitted to the grains at once: fast mode pays it out of the leases this edge holds
+    /// or receives next, exact mode owes it on the shard's lane. Charged only at the key's next grain answer, a lease
+    /// already on its way, or a later decision the grains answered, could admit on top of the local admissions (a loaded
+    /// machine missing budgets admitted 4 of 3).
+    /// </summary>
+    private void OweLocalAdmissions(PendingDecision request, string bucket)
+    {
+        var spent = _local.TakeUnreported(bucket);
+        if (spent <= 0)
+        {
+            return;
+        }
+
+        if (request.Fast)
+        {
+            _fast.Charge(request.PolicyName, request.ClientKey, spent);
+        }
+        else
+        {
+            _exact.Owe(bucket, RateOf(request.Policy), spent);
         }
     }
 

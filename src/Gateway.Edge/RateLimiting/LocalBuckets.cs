@@ -66,6 +66,12 @@ internal sealed class LocalBuckets(EdgeClock clock, EdgeShare share)
         return bucket.Reconcile(shape, remainingShare, clock.NowTicks);
     }
 
+    /// <summary>
+    /// Hands back what the local bucket of <paramref name="bucketKey"/> admitted and has not reported yet (zero without
+    /// a bucket), so the caller charges it to the grains at once instead of at the key's next grain answer.
+    /// </summary>
+    public long TakeUnreported(string bucketKey) => _buckets.TryGetValue(bucketKey, out var bucket) ? bucket.TakeUnreported() : 0;
+
     /// <summary>Drops every bucket that has refilled: it has nothing left to remember (the grain's bucket refilled meanwhile too).</summary>
     public void Sweep() => SweepIfDue(clock.NowTicks, 0);
 
@@ -161,6 +167,16 @@ internal sealed class LocalBuckets(EdgeClock clock, EdgeShare share)
                 var remaining = (capacity - (next - now)) / shape.EmissionTicks;
                 var untilToken = remaining > 0 ? 0 : next - now - capacity + shape.EmissionTicks;
                 return new RateLimitDecision(true, remaining, TimeSpan.FromTicks(untilToken), false);
+            }
+        }
+
+        public long TakeUnreported()
+        {
+            lock (_gate)
+            {
+                var spent = _unreported;
+                _unreported = 0;
+                return spent;
             }
         }
 

@@ -102,8 +102,10 @@ public class SilentGrains : DispatchProxy
 /// <summary>A rate-limit grain whose calls never complete.</summary>
 public class SilentGrain : DispatchProxy
 {
-    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
-        targetMethod?.ReturnType == typeof(ValueTask<RateLimitGrant>)
-            ? new ValueTask<RateLimitGrant>(new TaskCompletionSource<RateLimitGrant>().Task)
-            : throw new NotSupportedException(targetMethod?.Name);
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => targetMethod?.ReturnType switch
+    {
+        var type when type == typeof(ValueTask<RateLimitGrant>) => new ValueTask<RateLimitGrant>(new TaskCompletionSource<RateLimitGrant>().Task),
+        var type when type == typeof(ValueTask<RateLimitGrants>) => new ValueTask<RateLimitGrants>(new TaskCompletionSource<RateLimitGrants>().Task),
+        _ => throw new NotSupportedException(targetMethod?.Name),
+    };
 }
