@@ -8,6 +8,7 @@ namespace Gateway.Edge.Tests.Observability;
 /// Without a trace exporter the edge records no spans, yet the W3C trace context still reaches the upstream: the
 /// caller's trace continued, or a new one, next to the correlation id.
 /// </summary>
+[Collection(TraceListenerGroup.Name)]
 public sealed class TraceContextTests : IAsyncLifetime
 {
     private TestUpstream _upstream = null!;

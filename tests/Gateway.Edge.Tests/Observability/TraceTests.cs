@@ -15,6 +15,7 @@ namespace Gateway.Edge.Tests.Observability;
 /// forward and the HttpClient call, W3C <c>traceparent</c> to the upstream, and Orleans spans for grain calls. Spans are
 /// recorded only when an OTLP endpoint is set (here one that nothing listens on).
 /// </summary>
+[Collection(TraceListenerGroup.Name)]
 public sealed class TraceTests : IAsyncLifetime
 {
     private const string ProbePath = "/observability-test/probe";

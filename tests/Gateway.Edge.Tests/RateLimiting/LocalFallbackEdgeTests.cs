@@ -4,7 +4,6 @@ using Gateway.Edge.RateLimiting;
 using Gateway.Edge.Tests.Infrastructure;
 using Gateway.Edge.Tests.Sessions;
 using Gateway.Grains.Contracts;
-using Gateway.Grains.RateLimiting;
 using Gateway.Hosting.Configuration;
 using Gateway.Hosting.Observability;
 using Microsoft.Extensions.DependencyInjection;
@@ -103,6 +102,35 @@ public sealed class LocalFallbackEdgeTests
         Assert.Equal(3, shards.Taken);
     }
 
+    // Shards fail every call for a while (the local bucket decides), then answer: what the local bucket admitted is
+    // charged before the shards' first answer admits anything.
+    [Theory]
+    [InlineData("exact")]
+    [InlineData("fast")]
+    public async Task Proxy_LocalBucketSpentThenShardsAnswer_FirstAnswerIsADenialNotAFourthAdmission(string mode)
+    {
+        await using var upstream = await TestUpstream.StartAsync();
+        var shards = new FailingThenAnsweringShards();
+        await using var edge = await StartThreePerMinuteEdgeAsync(upstream, shards.Grains, $"ratelimit: {{ mode: {mode} }}");
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await edge.Client.GetAsync(new Uri("/api/x", UriKind.Relative));
+            statuses.Add(response.StatusCode);
+        }
+
+        shards.Answer();
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await edge.Client.GetAsync(new Uri("/api/x", UriKind.Relative));
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(3, shards.Taken);
+    }
+
     /// <summary>An embedded edge with one route limited to 3 a minute whose limiter asks <paramref name="grains"/>.</summary>
     private static Task<TestEdge> StartThreePerMinuteEdgeAsync(TestUpstream upstream, IGrainFactory grains, string ratelimit, TimeProvider? time = null) =>
         TestEdge.StartAsync(
@@ -127,7 +155,7 @@ public sealed class LocalFallbackEdgeTests
 /// </summary>
 public sealed class LostChargeShards
 {
-    private readonly Dictionary<string, GcraBucket> _buckets = new(StringComparer.Ordinal);
+    private readonly ShardBucketTable _buckets = new();
     private int _calls;
 
     public LostChargeShards() => Grains = ShardFactory.Create(() =>
@@ -140,34 +168,17 @@ public sealed class LostChargeShards
     public IGrainFactory Grains { get; }
 
     /// <summary>Tokens the shards' buckets gave out, charged debts included.</summary>
-    public long Taken { get; private set; }
+    public long Taken => _buckets.Taken;
 
     private Task<RateLimitGrant> Acquire(string bucket, RateLimitRate rate) =>
         Interlocked.Increment(ref _calls) == 1
             ? Task.FromException<RateLimitGrant>(new TimeoutException("The message did not reach the shard."))
-            : Task.FromResult(Take(bucket, rate, 1, 0));
+            : Task.FromResult(_buckets.Acquire(bucket, rate, 1));
 
     private Task<RateLimitGrants> AcquireBatch(RateLimitAsks asks) =>
         asks.Items.Any(ask => ask.Debt > 0)
-            ? Task.FromResult(new RateLimitGrants([.. asks.Items.Select(ask => Take(ask.Bucket, ask.Rate, ask.Count, ask.Debt))]))
+            ? Task.FromResult(_buckets.AcquireBatch(asks))
             : new TaskCompletionSource<RateLimitGrants>().Task;
-
-    private RateLimitGrant Take(string bucket, RateLimitRate rate, long count, long debt)
-    {
-        lock (_buckets)
-        {
-            var now = DateTime.UtcNow.Ticks;
-            if (!_buckets.TryGetValue(bucket, out var gcra))
-            {
-                gcra = _buckets[bucket] = new GcraBucket();
-            }
-
-            Taken += gcra.TakeUpTo(rate, now, debt);
-            var granted = gcra.TakeUpTo(rate, now, count);
-            Taken += granted;
-            return gcra.Grant(rate, now, granted);
-        }
-    }
 
     public class Shard : DispatchProxy
     {
@@ -188,7 +199,7 @@ public sealed class LostChargeShards
 /// </summary>
 public sealed class LateLeaseShards
 {
-    private readonly Dictionary<string, GcraBucket> _buckets = new(StringComparer.Ordinal);
+    private readonly ShardBucketTable _buckets = new();
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _leases;
 
@@ -209,23 +220,8 @@ public sealed class LateLeaseShards
 
     private Task<RateLimitGrant> Lease(string bucket, RateLimitRate rate, long want, long returning) =>
         Interlocked.Increment(ref _leases) == 1
-            ? _release.Task.ContinueWith(_ => Take(bucket, rate, want, returning), TaskScheduler.Default)
-            : Task.FromResult(Take(bucket, rate, want, returning));
-
-    private RateLimitGrant Take(string bucket, RateLimitRate rate, long want, long returning)
-    {
-        lock (_buckets)
-        {
-            var now = DateTime.UtcNow.Ticks;
-            if (!_buckets.TryGetValue(bucket, out var gcra))
-            {
-                gcra = _buckets[bucket] = new GcraBucket();
-            }
-
-            gcra.Return(rate, now, returning);
-            return gcra.Grant(rate, now, gcra.TakeUpTo(rate, now, Math.Min(want, rate.MaxLease)));
-        }
-    }
+            ? _release.Task.ContinueWith(_ => _buckets.Lease(bucket, rate, want, returning), TaskScheduler.Default)
+            : Task.FromResult(_buckets.Lease(bucket, rate, want, returning));
 
     public class Shard : DispatchProxy
     {
